@@ -102,7 +102,8 @@ public sealed class GgufValue
         GgufValueType.String => _string!,
         GgufValueType.Array => _array!.ToString(),
         GgufValueType.Bool => AsBool() ? "true" : "false",
-        GgufValueType.Float32 or GgufValueType.Float64 => AsDouble().ToString("R", CultureInfo.InvariantCulture),
+        GgufValueType.Float32 => AsSingle().ToString("R", CultureInfo.InvariantCulture),
+        GgufValueType.Float64 => AsDouble().ToString("R", CultureInfo.InvariantCulture),
         GgufValueType.UInt64 => _bits.ToString(CultureInfo.InvariantCulture),
         _ => AsInt64().ToString(CultureInfo.InvariantCulture),
     };
