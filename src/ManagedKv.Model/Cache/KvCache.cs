@@ -1,0 +1,83 @@
+namespace ManagedKv.Model.Cache;
+
+/// <summary>
+/// The KV cache of one sequence: per layer, per KV head, a ragged list of (position, key, value).
+/// Tokens are added by the forward pass (<see cref="Append"/>); everything else that changes the cache goes
+/// through <see cref="Keep"/>, the one mutator compression plans use, so edits are easy to audit.
+/// </summary>
+public sealed class KvCache
+{
+    private readonly KvHead[][] _heads; // [layers][kvHeads]
+
+    /// <summary>Creates an empty cache.</summary>
+    public KvCache(int layers, int kvHeads, int keyDim, int valueDim, KvStorageType storage = KvStorageType.F32)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(kvHeads, 1);
+        LayerCount = layers;
+        KvHeadCount = kvHeads;
+        KeyDim = keyDim;
+        ValueDim = valueDim;
+        Storage = storage;
+        _heads = new KvHead[layers][];
+        for (int l = 0; l < layers; l++)
+        {
+            _heads[l] = new KvHead[kvHeads];
+            for (int h = 0; h < kvHeads; h++) _heads[l][h] = new KvHead(storage, storage, keyDim, valueDim);
+        }
+    }
+
+    /// <summary>Layers.</summary>
+    public int LayerCount { get; }
+
+    /// <summary>KV heads per layer.</summary>
+    public int KvHeadCount { get; }
+
+    /// <summary>Key width per head.</summary>
+    public int KeyDim { get; }
+
+    /// <summary>Value width per head.</summary>
+    public int ValueDim { get; }
+
+    /// <summary>Storage type new tokens are written in.</summary>
+    public KvStorageType Storage { get; }
+
+    /// <summary>Length of the sequence seen so far: the next token's position. Eviction does not lower it.</summary>
+    public int SequenceLength { get; private set; }
+
+    /// <summary>The head <paramref name="kvHead"/> of layer <paramref name="layer"/>.</summary>
+    public KvHead Head(int layer, int kvHead) => _heads[layer][kvHead];
+
+    /// <summary>Tokens held, summed over layers and heads.</summary>
+    public long TokenCount => _heads.Sum(l => l.Sum(h => (long)h.Count));
+
+    /// <summary>True bytes held: keys, values and positions of every held token.</summary>
+    public long ByteCount => _heads.Sum(l => l.Sum(h => h.ByteCount));
+
+    /// <summary>Bytes allocated including spare capacity of growable buffers.</summary>
+    public long AllocatedBytes => _heads.Sum(l => l.Sum(h => h.AllocatedBytes));
+
+    /// <summary>Bytes a full (uncompressed) cache of <see cref="SequenceLength"/> tokens would hold.</summary>
+    public long FullCacheBytes =>
+        (long)SequenceLength * LayerCount * KvHeadCount * (KvRowsBytes(KeyDim) + KvRowsBytes(ValueDim) + sizeof(int));
+
+    private int KvRowsBytes(int width) => width * (Storage == KvStorageType.F32 ? 4 : 2);
+
+    /// <summary>Appends one token's key and value rows for one layer and head.</summary>
+    public void Append(int layer, int kvHead, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
+    {
+        _heads[layer][kvHead].Append(position, key, value);
+        if (position >= SequenceLength) SequenceLength = position + 1;
+    }
+
+    /// <summary>Keeps only the tokens at <paramref name="ascendingIndices"/> in one layer and head.</summary>
+    public void Keep(int layer, int kvHead, ReadOnlySpan<int> ascendingIndices) => _heads[layer][kvHead].Keep(ascendingIndices);
+
+    /// <summary>Drops every token and resets the sequence length.</summary>
+    public void Clear()
+    {
+        foreach (var layer in _heads)
+            foreach (var head in layer) head.Clear();
+        SequenceLength = 0;
+    }
+}

@@ -1,0 +1,73 @@
+namespace ManagedKv.Model.Cache;
+
+/// <summary>
+/// One KV head of one layer: a ragged list of tokens, each a (position, key after RoPE, value). Heads of
+/// one layer may hold different tokens, which per-head eviction needs. Positions are the tokens' true
+/// sequence positions and stay strictly increasing.
+/// </summary>
+public sealed class KvHead
+{
+    private int[] _positions = []; // [capacity]
+
+    /// <summary>Creates an empty head.</summary>
+    public KvHead(KvStorageType keyType, KvStorageType valueType, int keyDim, int valueDim)
+    {
+        Keys = KvRows.Create(keyType, keyDim);
+        Values = KvRows.Create(valueType, valueDim);
+    }
+
+    /// <summary>Keys after RoPE, [Count, keyDim].</summary>
+    public KvRows Keys { get; private set; }
+
+    /// <summary>Values, [Count, valueDim].</summary>
+    public KvRows Values { get; private set; }
+
+    /// <summary>Tokens held.</summary>
+    public int Count => Keys.Count;
+
+    /// <summary>Positions of the held tokens, strictly increasing, [Count].</summary>
+    public ReadOnlySpan<int> Positions => _positions.AsSpan(0, Count);
+
+    /// <summary>Bytes of the held keys, values and positions.</summary>
+    public long ByteCount => Keys.ByteCount + Values.ByteCount + (long)Count * sizeof(int);
+
+    /// <summary>Bytes allocated, spare capacity included.</summary>
+    public long AllocatedBytes => Keys.AllocatedBytes + Values.AllocatedBytes + (long)_positions.Length * sizeof(int);
+
+    /// <summary>Appends a token; its position must exceed every held position.</summary>
+    internal void Append(int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
+    {
+        if (Count > 0 && position <= _positions[Count - 1])
+            throw new InvalidOperationException($"position {position} is not after the last cached position {_positions[Count - 1]}");
+        if (Count == _positions.Length) Array.Resize(ref _positions, Math.Max(16, _positions.Length * 2));
+        _positions[Count] = position;
+        Keys.Append(key);
+        Values.Append(value);
+    }
+
+    /// <summary>Keeps only the tokens at the given strictly increasing indices.</summary>
+    internal void Keep(ReadOnlySpan<int> ascendingIndices)
+    {
+        Keys.Keep(ascendingIndices);
+        Values.Keep(ascendingIndices);
+        for (int j = 0; j < ascendingIndices.Length; j++) _positions[j] = _positions[ascendingIndices[j]];
+        if (_positions.Length > 64 && ascendingIndices.Length < _positions.Length / 4)
+            Array.Resize(ref _positions, ascendingIndices.Length);
+    }
+
+    /// <summary>Replaces the storage of keys and values (used by storage-changing plans).</summary>
+    internal void ReplaceStorage(KvRows keys, KvRows values)
+    {
+        if (keys.Count != Count || values.Count != Count) throw new ArgumentException("replacement storage must hold the same tokens");
+        Keys = keys;
+        Values = values;
+    }
+
+    /// <summary>Drops every token.</summary>
+    internal void Clear()
+    {
+        Keys = KvRows.Create(Keys.StorageType, Keys.Width);
+        Values = KvRows.Create(Values.StorageType, Values.Width);
+        _positions = [];
+    }
+}

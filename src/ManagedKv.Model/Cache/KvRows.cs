@@ -1,0 +1,73 @@
+namespace ManagedKv.Model.Cache;
+
+/// <summary>
+/// A growable list of equal-length vectors (the keys or the values of one KV head) in some storage
+/// format. Storage formats are subclasses so that quantised formats can join without touching callers.
+/// Removing rows compacts in place and releases memory once the list is much smaller than its buffer,
+/// so an evicted token's bytes are really given back.
+/// </summary>
+public abstract class KvRows
+{
+    /// <summary>Creates an empty list of vectors of <paramref name="width"/> elements.</summary>
+    protected KvRows(int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        Width = width;
+    }
+
+    /// <summary>Elements per row (the head dimension).</summary>
+    public int Width { get; }
+
+    /// <summary>Rows held.</summary>
+    public int Count { get; protected set; }
+
+    /// <summary>Rows the current buffer can hold before it grows.</summary>
+    public abstract int Capacity { get; }
+
+    /// <summary>Storage format.</summary>
+    public abstract KvStorageType StorageType { get; }
+
+    /// <summary>Bytes one row takes.</summary>
+    public abstract int BytesPerRow { get; }
+
+    /// <summary>Bytes of the rows held (what the data really needs).</summary>
+    public long ByteCount => (long)Count * BytesPerRow;
+
+    /// <summary>Bytes of the buffer allocated (held rows plus spare capacity).</summary>
+    public long AllocatedBytes => (long)Capacity * BytesPerRow;
+
+    /// <summary>Appends one row.</summary>
+    public abstract void Append(ReadOnlySpan<float> row);
+
+    /// <summary>Decodes row <paramref name="index"/> to f32.</summary>
+    public abstract void Read(int index, Span<float> destination);
+
+    /// <summary>Keeps only the rows at <paramref name="ascendingIndices"/> (strictly increasing), in that order.</summary>
+    public abstract void Keep(ReadOnlySpan<int> ascendingIndices);
+
+    /// <summary>Creates an empty list in the given format.</summary>
+    public static KvRows Create(KvStorageType type, int width) => type switch
+    {
+        KvStorageType.F32 => new F32KvRows(width),
+        KvStorageType.F16 => new F16KvRows(width),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown KV storage type"),
+    };
+
+    /// <summary>Checks a keep list: strictly increasing indices within [0, Count).</summary>
+    protected void ValidateKeep(ReadOnlySpan<int> ascendingIndices)
+    {
+        int previous = -1;
+        foreach (int i in ascendingIndices)
+        {
+            if (i <= previous || i >= Count)
+                throw new ArgumentException($"keep indices must be strictly increasing within [0, {Count}); got {i} after {previous}");
+            previous = i;
+        }
+    }
+
+    /// <summary>New capacity for <paramref name="needed"/> rows: doubling growth, shrink when under a quarter used.</summary>
+    protected static int GrowTo(int current, int needed) => Math.Max(needed, Math.Max(16, current * 2));
+
+    /// <summary>Whether a buffer of <paramref name="capacity"/> rows is wastefully large for <paramref name="count"/>.</summary>
+    protected static bool ShouldShrink(int capacity, int count) => capacity > 64 && count < capacity / 4;
+}

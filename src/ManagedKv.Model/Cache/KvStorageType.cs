@@ -1,0 +1,10 @@
+namespace ManagedKv.Model.Cache;
+
+/// <summary>How the cache stores key and value rows.</summary>
+public enum KvStorageType
+{
+    /// <summary>32-bit floats: exact, 4 bytes per element.</summary>
+    F32,
+    /// <summary>IEEE half floats: 2 bytes per element (llama.cpp's default cache type).</summary>
+    F16,
+}
