@@ -49,7 +49,7 @@ public static class ForwardPassConformance
         double allowed = Allowed(golden, golden.Logits(run.PromptId));
         int comparable = run.Margins.Length;
         for (int i = 0; i < run.Margins.Length; i++)
-            if (run.Margins[i] < 2 * allowed) { comparable = i + 1; break; }
+            if (run.Margins[i] < 2 * allowed) { comparable = i; break; }
         if (requireAllSteps) comparable = run.TokenIds.Length;
 
         using var source = ModelSource.Open(golden.ModelPath);
