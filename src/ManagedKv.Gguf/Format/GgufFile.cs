@@ -114,6 +114,18 @@ public sealed unsafe class GgufFile : IDisposable
         return _memory.Span(tensor.FileOffset + row * tensor.RowBytes, checked((int)tensor.RowBytes));
     }
 
+    /// <summary>A zero-copy view of the tensor named <paramref name="name"/>; a missing tensor is a <see cref="GgufFormatException"/>.</summary>
+    public TensorView GetTensorView(string name) =>
+        TryGetTensorView(name, out var view) ? view : throw new GgufFormatException(FileName, $"tensor \"{name}\"", -1, "required tensor is missing");
+
+    /// <summary>A zero-copy view of the tensor named <paramref name="name"/>, or false when the file has no such tensor.</summary>
+    public bool TryGetTensorView(string name, out TensorView view)
+    {
+        var t = FindTensor(name);
+        view = t is null ? default : new TensorView(t.Name, t.Type, t.Dimensions, GetTensorPointer(t), FileName);
+        return t is not null;
+    }
+
     /// <summary>The whole file as bytes, for hashing and copying (files over 2 GiB throw).</summary>
     public ReadOnlySpan<byte> GetFileBytes() => _memory.Span(0, checked((int)_memory.Length));
 
