@@ -1,13 +1,6 @@
-namespace ManagedKv.Model.Inference;
+using ManagedKv.Model.Config;
 
-/// <summary>Which elements RoPE rotates together.</summary>
-public enum RopeStyle
-{
-    /// <summary>Adjacent pairs (x[2i], x[2i+1]): llama.cpp's NORM, used by llama/mistral GGUFs.</summary>
-    Norm,
-    /// <summary>Half-split pairs (x[i], x[i + d/2]): GPT-NeoX style, used by qwen2 and raw HF llama weights.</summary>
-    Neox,
-}
+namespace ManagedKv.Model.Inference;
 
 /// <summary>
 /// Everything RoPE needs, resolved from the model config: rotated dimensions, base, linear scale and the
@@ -15,6 +8,41 @@ public enum RopeStyle
 /// </summary>
 public sealed record RopeParameters(RopeStyle Style, int Dimensions, float FreqBase, float FreqScale, float[]? FreqFactors)
 {
+    /// <summary>
+    /// Resolves RoPE for a model: linear scaling becomes freq_scale = 1/factor; frequency divisors come from
+    /// the GGUF <c>rope_freqs</c> tensor when present, otherwise from Llama-3 scaling parameters computed
+    /// exactly as llama.cpp's converter computes that tensor.
+    /// </summary>
+    public static RopeParameters For(ModelConfig config, float[]? freqFactorsTensor)
+    {
+        float scale = config.RopeScaling is RopeScaling.Linear linear ? 1.0f / linear.Factor : 1.0f;
+        float[]? factors = freqFactorsTensor;
+        if (factors is null && config.RopeScaling is RopeScaling.Llama3 l3)
+            factors = Llama3Factors(config.RopeFreqBase, config.RopeDimensionCount, l3);
+        return new RopeParameters(config.RopeStyle, config.RopeDimensionCount, config.RopeFreqBase, scale, factors);
+    }
+
+    /// <summary>Llama-3 per-frequency divisors (convert_hf_to_gguf.py's generate_extra_tensors, in double then f32).</summary>
+    public static float[] Llama3Factors(float freqBase, int dims, RopeScaling.Llama3 s)
+    {
+        double lowWavelength = s.OriginalContextLength / (double)s.LowFreqFactor;
+        double highWavelength = s.OriginalContextLength / (double)s.HighFreqFactor;
+        var factors = new float[dims / 2];
+        for (int i = 0; i < factors.Length; i++)
+        {
+            double freq = 1.0 / Math.Pow(freqBase, 2.0 * i / dims);
+            double wavelength = 2 * Math.PI / freq;
+            if (wavelength < highWavelength) factors[i] = 1;
+            else if (wavelength > lowWavelength) factors[i] = s.Factor;
+            else
+            {
+                double smooth = (s.OriginalContextLength / wavelength - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+                factors[i] = (float)(1 / ((1 - smooth) / s.Factor + smooth));
+            }
+        }
+        return factors;
+    }
+
     /// <summary>
     /// Writes cos/sin for position <paramref name="position"/> into <paramref name="cos"/> and <paramref name="sin"/>
     /// ([Dimensions/2] each), computing theta exactly as ggml does (theta multiplied by

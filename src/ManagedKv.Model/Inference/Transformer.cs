@@ -17,16 +17,18 @@ public sealed class Transformer : IDisposable
     private readonly int[] _positions;   // [MaxBatch]
     private HostLogits? _logitRows;      // lazily sized for LogitsMode.All
 
-    /// <summary>Binds the model's weights to a backend and allocates scratch for <paramref name="maxBatch"/> tokens.</summary>
-    public Transformer(ModelSource source, IBackend backend, int maxBatch = 512)
+    /// <summary>
+    /// Binds the model's weights to a backend and allocates scratch for <paramref name="maxBatch"/> tokens;
+    /// <paramref name="contextLength"/> &gt; 0 overrides the model's context length.
+    /// </summary>
+    public Transformer(ModelSource source, IBackend backend, int maxBatch = 512, int contextLength = 0)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
-        Config = source.Config;
+        Config = contextLength > 0 ? source.Config.WithContextLength(contextLength) : source.Config;
         Backend = backend;
         MaxBatch = maxBatch;
         Weights = TransformerWeights.Load(source, backend);
-        Rope = new RopeParameters(Config.RopeStyle, Config.RopeDimensionCount, Config.RopeFreqBase, Config.RopeFreqScale,
-            Weights.RopeFreqFactors ?? Config.RopeFreqFactors);
+        Rope = RopeParameters.For(Config, Weights.RopeFreqFactors);
         _ws = new Workspace(backend, Config, maxBatch);
         _positions = new int[maxBatch];
     }

@@ -1,4 +1,4 @@
-using ManagedKv.Model.Config;
+using System.Runtime.InteropServices;
 using ManagedKv.Model.Loading;
 
 namespace ManagedKv.Model.Inference;
@@ -47,14 +47,7 @@ public sealed record TransformerWeights(
         var output = Optional("output.weight") ?? embedding;
         float[]? freqFactors = null;
         if (source.TryGetTensor("rope_freqs.weight", out var freqs))
-            freqFactors = MemoryMarshalFloats(freqs);
+            freqFactors = MemoryMarshal.Cast<byte, float>(freqs.Bytes).ToArray(); // ValidateTensors checked F32 [dims/2]
         return new TransformerWeights(embedding, W("output_norm.weight"), output, blocks, freqFactors);
-    }
-
-    private static float[] MemoryMarshalFloats(ManagedKv.Gguf.TensorView view)
-    {
-        if (view.Type != ManagedKv.Gguf.GgmlType.F32)
-            throw new ManagedKv.Gguf.GgufFormatException(view.Name, "rope_freqs.weight", -1, $"must be F32, found {view.Type}");
-        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(view.Bytes).ToArray();
     }
 }
