@@ -27,11 +27,16 @@ public sealed class GgufArray
 
     private GgufArray(GgufValueType elementType, IReadOnlyList<GgufValue> values)
     {
+        ArgumentNullException.ThrowIfNull(values);
+        if (GgufValueTypes.FixedSize(elementType) < 0) throw new ArgumentException($"unknown element type {(uint)elementType}", nameof(elementType));
         ElementType = elementType;
         Count = values.Count;
         _values = values;
-        foreach (var v in values)
-            if (v.Type != elementType) throw new ArgumentException($"array of {elementType} holds a {v.Type}");
+        for (int i = 0; i < values.Count; i++)
+        {
+            var v = values[i] ?? throw new ArgumentException($"element {i} is null", nameof(values));
+            if (v.Type != elementType) throw new ArgumentException($"array of {elementType} holds a {v.Type} at element {i}", nameof(values));
+        }
     }
 
     /// <summary>Type of every element.</summary>
@@ -42,6 +47,15 @@ public sealed class GgufArray
 
     /// <summary>Bytes the elements take in the file (0 for in-memory arrays).</summary>
     public long ByteLength { get; }
+
+    /// <summary>True when the elements live in a file's bytes rather than in memory.</summary>
+    internal bool IsFileBacked => _memory is not null;
+
+    /// <summary>The elements of an in-memory array (null for file-backed arrays).</summary>
+    internal IReadOnlyList<GgufValue>? InMemoryValues => _values;
+
+    /// <summary>Writes the encoded elements of a file-backed array exactly as they are stored.</summary>
+    internal void CopyEncodedTo(Stream destination) => _memory!.CopyTo(_offset, ByteLength, destination);
 
     /// <summary>An in-memory array of the given element values.</summary>
     public static GgufArray Of(GgufValueType elementType, IReadOnlyList<GgufValue> values) => new(elementType, values);
@@ -66,10 +80,24 @@ public sealed class GgufArray
         long position = _offset;
         for (long i = 0; i < Count; i++)
         {
-            var cursor = new GgufCursor(_memory!, _file, position);
-            var value = GgufFile.ReadValue(ref cursor, ElementType, $"array[{i}]", _memory!, _file, depth: 1);
+            yield return ReadElement(ref position, i);
+        }
+    }
+
+    // The bytes were validated when the file was opened, so this cannot fail unless the mapped file
+    // changed underneath; the cursor's bounds checks still hold and the error names the element.
+    private GgufValue ReadElement(ref long position, long index)
+    {
+        var cursor = new GgufCursor(_memory!, _file, position);
+        try
+        {
+            var value = GgufFile.ReadValue(ref cursor, ElementType, depth: 1);
             position = cursor.Position;
-            yield return value;
+            return value;
+        }
+        catch (GgufFormatException e)
+        {
+            throw GgufCursor.Prefixed(e, $"array[{index}]");
         }
     }
 
@@ -83,8 +111,8 @@ public sealed class GgufArray
             for (int i = 0; i < result.Length; i++) result[i] = _values[i].AsString();
             return result;
         }
-        var cursor = new GgufCursor(_memory!, _file, _offset);
-        for (int i = 0; i < result.Length; i++) result[i] = cursor.ReadString($"array[{i}]");
+        long position = _offset;
+        for (int i = 0; i < result.Length; i++) result[i] = ReadElement(ref position, i).AsString();
         return result;
     }
 

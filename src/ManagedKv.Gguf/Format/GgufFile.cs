@@ -20,19 +20,26 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>ggml's limit on tensor dimensions.</summary>
     public const int MaxDimensions = 4;
 
+    /// <summary>Largest <c>general.alignment</c> accepted (1 MiB).</summary>
+    public const int MaxAlignment = 1 << 20;
+
+    /// <summary>The metadata key that sets the tensor data alignment (a uint32 power of two).</summary>
+    public const string AlignmentKey = "general.alignment";
+
     private readonly GgufMemory _memory;
-    private readonly Dictionary<string, GgufTensorInfo> _tensorsByName;
+    private readonly Dictionary<string, int> _tensorIndexByName;
 
     private GgufFile(GgufMemory memory, string name, uint version, IReadOnlyList<KeyValuePair<string, GgufValue>> metadata,
-        IReadOnlyList<GgufTensorInfo> tensors, int alignment, long dataOffset)
+        IReadOnlyDictionary<string, GgufValue> byKey, IReadOnlyList<GgufTensorInfo> tensors, Dictionary<string, int> tensorIndexByName,
+        int alignment, long dataOffset)
     {
         _memory = memory;
         FileName = name;
         Version = version;
         MetadataInOrder = metadata;
-        Metadata = metadata.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        Metadata = byKey;
         Tensors = tensors;
-        _tensorsByName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        _tensorIndexByName = tensorIndexByName;
         Alignment = alignment;
         DataOffset = dataOffset;
     }
@@ -81,6 +88,7 @@ public sealed unsafe class GgufFile : IDisposable
     /// <summary>Parses a GGUF image held in memory (the array is pinned until disposal).</summary>
     public static GgufFile FromBytes(byte[] bytes, string displayName = "<memory>")
     {
+        ArgumentNullException.ThrowIfNull(bytes);
         var memory = GgufMemory.FromArray(bytes);
         try
         {
@@ -94,7 +102,7 @@ public sealed unsafe class GgufFile : IDisposable
     }
 
     /// <summary>The tensor named <paramref name="name"/>, or null.</summary>
-    public GgufTensorInfo? FindTensor(string name) => _tensorsByName.GetValueOrDefault(name);
+    public GgufTensorInfo? FindTensor(string name) => _tensorIndexByName.TryGetValue(name, out int i) ? Tensors[i] : null;
 
     /// <summary>The tensor named <paramref name="name"/>; a missing tensor is a <see cref="GgufFormatException"/>.</summary>
     public GgufTensorInfo GetTensor(string name) =>
@@ -162,10 +170,26 @@ public sealed unsafe class GgufFile : IDisposable
         }
     }
 
+    /// <summary>Writes a tensor's bytes to <paramref name="destination"/> straight from the map (any size).</summary>
+    internal void CopyTensorTo(GgufTensorInfo tensor, Stream destination) => _memory.CopyTo(tensor.FileOffset, tensor.ByteSize, destination);
+
     /// <summary>Releases the memory map; tensor pointers and spans become invalid.</summary>
     public void Dispose() => _memory.Dispose();
 
     // ---- parsing ----
+
+    // A tensor entry takes at least 8 (name length) + 4 (n_dims) + 4 (type) + 8 (offset) bytes, a metadata
+    // pair at least 8 (key length) + 4 (type) + 1 (uint8 value), a nested array 4 (type) + 8 (count):
+    // counts beyond what the remaining bytes can hold cannot be real and are rejected before anything is sized.
+    private const int MinTensorInfoBytes = 24;
+    private const int MinMetadataPairBytes = 13;
+    private const int MinArrayBytes = 12;
+
+    // Collections are pre-sized from the counts only up to this many entries, so a count that the file's
+    // bytes merely seem to back (garbage behind it) costs nothing up front; real entries grow them.
+    private const int MaxPresize = 4096;
+
+    private readonly record struct TensorEntry(string Name, GgmlType Type, long[] Dims, long Offset, long OffsetAt);
 
     private static GgufFile Parse(GgufMemory memory, string file)
     {
@@ -182,160 +206,239 @@ public sealed unsafe class GgufFile : IDisposable
             throw c.Error("version", versionAt, $"unsupported GGUF version {version}{hint}; supported: 2, 3");
         }
 
-        // A tensor entry takes at least 8 (name length) + 4 (n_dims) + 4 (type) + 8 (offset) bytes,
-        // a metadata pair at least 8 (key length) + 4 (type) + 1: counts beyond that cannot be real.
-        long tensorCount = c.ReadCount("tensor_count", 24);
-        long kvCount = c.ReadCount("metadata_kv_count", 13);
+        long tensorCount = c.ReadCount("tensor_count", MinTensorInfoBytes);
+        long kvCount = c.ReadCount("metadata_kv_count", MinMetadataPairBytes);
 
-        var metadata = new List<KeyValuePair<string, GgufValue>>((int)Math.Min(kvCount, 1024));
-        var keys = new HashSet<string>(StringComparer.Ordinal);
+        var metadata = new List<KeyValuePair<string, GgufValue>>((int)Math.Min(kvCount, MaxPresize));
+        var byKey = new Dictionary<string, GgufValue>((int)Math.Min(kvCount, MaxPresize), StringComparer.Ordinal);
+        int alignment = DefaultAlignment;
         for (long i = 0; i < kvCount; i++)
         {
             long keyAt = c.Position;
-            string key = c.ReadString($"metadata[{i}].key");
-            if (!keys.Add(key)) throw c.Error($"metadata[\"{key}\"]", keyAt, "duplicate metadata key");
-            long typeAt = c.Position;
-            uint type = c.ReadU32($"metadata[\"{key}\"].type");
-            if (GgufValueTypes.FixedSize((GgufValueType)type) < 0)
-                throw c.Error($"metadata[\"{key}\"].type", typeAt, $"unknown value type {type}");
-            var value = ReadValue(ref c, (GgufValueType)type, $"metadata[\"{key}\"]", memory, file, 0);
-            metadata.Add(new(key, value));
+            string key;
+            try
+            {
+                key = c.ReadString(".key");
+            }
+            catch (GgufFormatException e)
+            {
+                throw GgufCursor.Prefixed(e, $"metadata[{i}]");
+            }
+            try
+            {
+                if (byKey.ContainsKey(key)) throw c.Error("", keyAt, "duplicate metadata key");
+                long typeAt = c.Position;
+                uint type = c.ReadU32(".type");
+                if (GgufValueTypes.FixedSize((GgufValueType)type) < 0)
+                    throw c.Error(".type", typeAt, $"unknown value type {type}");
+                long valueAt = c.Position;
+                var value = ReadValue(ref c, (GgufValueType)type, depth: 0);
+                if (key == AlignmentKey)
+                {
+                    if (value.Type != GgufValueType.UInt32)
+                        throw c.Error(".type", typeAt, $"must be uint32, found {value.Type}");
+                    uint a = (uint)value.Bits;
+                    if (!IsValidAlignment(a))
+                        throw c.Error("", valueAt, $"alignment {a} is not a power of two up to {MaxAlignment}");
+                    alignment = (int)a;
+                }
+                byKey.Add(key, value);
+                metadata.Add(new(key, value));
+            }
+            catch (GgufFormatException e)
+            {
+                throw GgufCursor.Prefixed(e, $"metadata[{Quoted(key)}]");
+            }
         }
 
-        int alignment = DefaultAlignment;
-        var alignmentPair = metadata.FirstOrDefault(kv => kv.Key == "general.alignment");
-        if (alignmentPair.Value is { } alignValue)
-        {
-            if (alignValue.Type != GgufValueType.UInt32)
-                throw c.Error("metadata[\"general.alignment\"]", -1, $"must be uint32, found {alignValue.Type}");
-            uint a = alignValue.AsUInt32();
-            if (a == 0 || (a & (a - 1)) != 0 || a > 1 << 20)
-                throw c.Error("metadata[\"general.alignment\"]", -1, $"alignment {a} is not a power of two up to 1 MiB");
-            alignment = (int)a;
-        }
-
-        var pending = new List<(string Name, GgmlType Type, long[] Dims, long Offset, long EntryAt)>((int)Math.Min(tensorCount, 4096));
-        var names = new HashSet<string>(StringComparer.Ordinal);
+        var entries = new List<TensorEntry>((int)Math.Min(tensorCount, MaxPresize));
+        var indexByName = new Dictionary<string, int>((int)Math.Min(tensorCount, MaxPresize), StringComparer.Ordinal);
         for (long i = 0; i < tensorCount; i++)
         {
-            long entryAt = c.Position;
-            string name = c.ReadString($"tensor_infos[{i}].name");
-            string field = $"tensor_infos[{i}] \"{name}\"";
-            if (!names.Add(name)) throw c.Error(field + ".name", entryAt, "duplicate tensor name");
-            long nDimsAt = c.Position;
-            uint nDims = c.ReadU32(field + ".n_dims");
-            if (nDims > MaxDimensions) throw c.Error(field + ".n_dims", nDimsAt, $"{nDims} dimensions; at most {MaxDimensions} are allowed");
-            var dims = new long[nDims];
-            long elements = 1;
-            for (int d = 0; d < nDims; d++)
+            string? name = null;
+            try
             {
-                long dimAt = c.Position;
-                ulong ne = c.ReadU64($"{field}.dims[{d}]");
-                if (ne > long.MaxValue) throw c.Error($"{field}.dims[{d}]", dimAt, $"dimension {ne} is negative as int64");
-                dims[d] = (long)ne;
-                if (ne != 0 && elements > long.MaxValue / (long)ne)
-                    throw c.Error($"{field}.dims[{d}]", dimAt, "element count overflows int64");
-                elements *= (long)ne;
+                long entryAt = c.Position;
+                name = c.ReadString(".name");
+                if (!indexByName.TryAdd(name, entries.Count)) throw c.Error(".name", entryAt, "duplicate tensor name");
+                entries.Add(ReadTensorInfo(ref c, name, alignment));
             }
-            long typeAt = c.Position;
-            uint typeId = c.ReadU32(field + ".type");
-            var info = GgmlTypeInfo.TryGet((GgmlType)typeId)
-                ?? throw c.Error(field + ".type", typeAt, $"unknown tensor type {typeId}");
-            long ne0 = nDims == 0 ? 1 : dims[0];
-            if (ne0 % info.BlockSize != 0)
-                throw c.Error(field + ".dims[0]", nDimsAt + 4, $"row length {ne0} is not a multiple of {info.Type}'s block size {info.BlockSize}");
-            if (elements / info.BlockSize > long.MaxValue / info.BlockBytes)
-                throw c.Error(field + ".dims", nDimsAt + 4, "byte size overflows int64");
-            long offsetAt = c.Position;
-            ulong offset = c.ReadU64(field + ".offset");
-            if (offset > long.MaxValue) throw c.Error(field + ".offset", offsetAt, $"offset {offset} overflows int64");
-            if ((long)offset % alignment != 0)
-                throw c.Error(field + ".offset", offsetAt, $"offset {offset} is not a multiple of the alignment {alignment}");
-            pending.Add((name, (GgmlType)typeId, dims, (long)offset, offsetAt));
+            catch (GgufFormatException e)
+            {
+                throw GgufCursor.Prefixed(e, TensorField(i, name));
+            }
         }
 
         long headerEnd = c.Position;
         long dataOffset = (headerEnd + alignment - 1) / alignment * alignment;
         long dataLength = memory.Length - dataOffset;
 
-        var tensors = new List<GgufTensorInfo>(pending.Count);
-        foreach (var (name, type, dims, offset, at) in pending)
+        var tensors = new GgufTensorInfo[entries.Count];
+        for (int i = 0; i < tensors.Length; i++)
         {
+            var (name, type, dims, offset, offsetAt) = entries[i];
             var t = new GgufTensorInfo { Name = name, Type = type, Dimensions = dims, RelativeOffset = offset, FileOffset = dataOffset + offset };
             long bytes = t.ByteSize;
             if (dataLength < 0 || offset > dataLength || bytes > dataLength - offset)
-                throw c.Error($"tensor \"{name}\".offset", at,
-                    $"data [{dataOffset + offset}, {dataOffset + offset + bytes}) lies outside the file ({memory.Length} bytes; file truncated?)");
-            tensors.Add(t);
+                throw c.Error(TensorField(i, name) + ".offset", offsetAt,
+                    $"data [{dataOffset + offset}, {(decimal)dataOffset + offset + bytes}) lies outside the file ({memory.Length} bytes; file truncated?)");
+            tensors[i] = t;
         }
+        CheckNoOverlap(ref c, tensors, entries);
 
-        // Tensors may appear in any order but their bytes may not overlap.
-        var byOffset = tensors.OrderBy(t => t.RelativeOffset).ToList();
-        for (int i = 1; i < byOffset.Count; i++)
-        {
-            var prev = byOffset[i - 1];
-            if (byOffset[i].RelativeOffset < prev.RelativeOffset + prev.ByteSize && byOffset[i].ByteSize > 0 && prev.ByteSize > 0)
-                throw c.Error($"tensor \"{byOffset[i].Name}\".offset", -1, $"data overlaps tensor \"{prev.Name}\"");
-        }
-
-        return new GgufFile(memory, file, version, metadata, tensors, alignment, dataOffset);
+        return new GgufFile(memory, file, version, metadata, byKey, tensors, indexByName, alignment, dataOffset);
     }
 
-    internal static GgufValue ReadValue(ref GgufCursor c, GgufValueType type, string field, GgufMemory memory, string file, int depth)
+    /// <summary>Reads the rest of a tensor entry after its name; field names in errors are relative to the entry.</summary>
+    private static TensorEntry ReadTensorInfo(ref GgufCursor c, string name, int alignment)
+    {
+        long nDimsAt = c.Position;
+        uint nDims = c.ReadU32(".n_dims");
+        if (nDims > MaxDimensions) throw c.Error(".n_dims", nDimsAt, $"{nDims} dimensions; at most {MaxDimensions} are allowed");
+        long[] dims = nDims == 0 ? [] : new long[nDims];
+        // Product of the non-zero dimensions: bounding it (not just the true element count, which a zero
+        // dimension makes 0) keeps RowLength, RowBytes and every partial product representable.
+        long product = 1;
+        for (int d = 0; d < nDims; d++)
+        {
+            long dimAt = c.Position;
+            ulong ne = c.ReadU64(DimField(d));
+            if (ne > long.MaxValue) throw c.Error(DimField(d), dimAt, $"dimension {ne} is negative as int64");
+            dims[d] = (long)ne;
+            if (ne != 0 && product > long.MaxValue / (long)ne)
+                throw c.Error(DimField(d), dimAt, "element count overflows int64");
+            if (ne != 0) product *= (long)ne;
+        }
+        long typeAt = c.Position;
+        uint typeId = c.ReadU32(".type");
+        var info = GgmlTypeInfo.TryGet((GgmlType)typeId)
+            ?? throw c.Error(".type", typeAt, $"unknown tensor type {typeId}");
+        long ne0 = nDims == 0 ? 1 : dims[0];
+        if (ne0 % info.BlockSize != 0)
+            throw c.Error(nDims == 0 ? ".n_dims" : ".dims[0]", nDims == 0 ? nDimsAt : nDimsAt + 4,
+                $"row length {ne0} is not a multiple of {info.Type}'s block size {info.BlockSize}");
+        if (product / info.BlockSize > long.MaxValue / info.BlockBytes)
+            throw c.Error(".dims", nDimsAt + 4, "byte size overflows int64");
+        long offsetAt = c.Position;
+        ulong offset = c.ReadU64(".offset");
+        if (offset > long.MaxValue) throw c.Error(".offset", offsetAt, $"offset {offset} overflows int64");
+        if ((long)offset % alignment != 0)
+            throw c.Error(".offset", offsetAt, $"offset {offset} is not a multiple of the alignment {alignment}");
+        return new TensorEntry(name, (GgmlType)typeId, dims, (long)offset, offsetAt);
+    }
+
+    /// <summary>Tensors may appear in any order and leave gaps, but no two non-empty tensors may share bytes.</summary>
+    private static void CheckNoOverlap(ref GgufCursor c, GgufTensorInfo[] tensors, List<TensorEntry> entries)
+    {
+        var starts = new long[tensors.Length];
+        var order = new int[tensors.Length];
+        for (int i = 0; i < tensors.Length; i++) { starts[i] = tensors[i].RelativeOffset; order[i] = i; }
+        Array.Sort(starts, order);
+        int furthest = -1;          // the tensor reaching furthest so far: comparing with it, not just the
+        long furthestEnd = 0;       // previous tensor, catches overlaps skipped over by empty or short tensors
+        foreach (int i in order)
+        {
+            var t = tensors[i];
+            long size = t.ByteSize;
+            if (size == 0) continue;
+            if (furthest >= 0 && t.RelativeOffset < furthestEnd)
+                throw c.Error(TensorField(i, t.Name) + ".offset", entries[i].OffsetAt,
+                    $"data [{t.RelativeOffset}, {t.RelativeOffset + size}) overlaps tensor {Quoted(tensors[furthest].Name)} [{tensors[furthest].RelativeOffset}, {furthestEnd}) (offsets relative to the data section)");
+            if (t.RelativeOffset + size > furthestEnd || furthest < 0)
+            {
+                furthest = i;
+                furthestEnd = t.RelativeOffset + size;
+            }
+        }
+    }
+
+    private static string TensorField(long index, string? name) => name is null ? $"tensor_infos[{index}]" : $"tensor_infos[{index}] {Quoted(name)}";
+
+    /// <summary>
+    /// A key or name in quotes for an error's field, elided past 64 characters: a corrupt length can make a
+    /// "name" swallow megabytes of the file, and copying that into field and message would multiply it.
+    /// </summary>
+    private static string Quoted(string text) =>
+        text.Length <= 64 ? $"\"{text}\"" : $"\"{text.AsSpan(0, 48)}…\" ({text.Length} chars)";
+
+    private static string DimField(int d) => d switch { 0 => ".dims[0]", 1 => ".dims[1]", 2 => ".dims[2]", _ => ".dims[3]" };
+
+    /// <summary>True for alignments this reader (and so <see cref="GgufWriter"/>) accepts.</summary>
+    internal static bool IsValidAlignment(uint a) => a != 0 && (a & (a - 1)) == 0 && a <= MaxAlignment;
+
+    /// <summary>
+    /// Reads a value of <paramref name="type"/> at the cursor. Arrays of strings or arrays are walked in full
+    /// (without allocating) so that later lazy decoding cannot meet a bad length. Field names in errors are
+    /// relative to the value ("" is the value itself).
+    /// </summary>
+    internal static GgufValue ReadValue(ref GgufCursor c, GgufValueType type, int depth)
     {
         switch (type)
         {
-            case GgufValueType.UInt8: return GgufValue.FromBits(type, c.ReadU8(field));
-            case GgufValueType.Int8: return GgufValue.FromBits(type, unchecked((ulong)(sbyte)c.ReadU8(field)));
+            case GgufValueType.UInt8: return GgufValue.Scalar(type, c.ReadU8(""));
+            case GgufValueType.Int8: return GgufValue.Scalar(type, unchecked((ulong)(sbyte)c.ReadU8("")));
             case GgufValueType.Bool:
             {
                 long at = c.Position;
-                byte b = c.ReadU8(field);
-                if (b > 1) throw c.Error(field, at, $"bool byte is {b}, expected 0 or 1");
-                return GgufValue.FromBits(type, b);
+                byte b = c.ReadU8("");
+                if (b > 1) throw c.Error("", at, $"bool byte is {b}, expected 0 or 1");
+                return GgufValue.Scalar(type, b);
             }
-            case GgufValueType.UInt16:
-            {
-                uint lo = c.ReadU8(field), hi = c.ReadU8(field);
-                return GgufValue.FromBits(type, lo | hi << 8);
-            }
-            case GgufValueType.Int16:
-            {
-                uint lo = c.ReadU8(field), hi = c.ReadU8(field);
-                return GgufValue.FromBits(type, unchecked((ulong)(short)(lo | hi << 8)));
-            }
-            case GgufValueType.UInt32: return GgufValue.FromBits(type, c.ReadU32(field));
-            case GgufValueType.Int32: return GgufValue.FromBits(type, unchecked((ulong)(int)c.ReadU32(field)));
-            case GgufValueType.Float32: return GgufValue.FromBits(type, c.ReadU32(field));
+            case GgufValueType.UInt16: return GgufValue.Scalar(type, c.ReadU16(""));
+            case GgufValueType.Int16: return GgufValue.Scalar(type, unchecked((ulong)(short)c.ReadU16("")));
+            case GgufValueType.UInt32: return GgufValue.Scalar(type, c.ReadU32(""));
+            case GgufValueType.Int32: return GgufValue.Scalar(type, unchecked((ulong)(int)c.ReadU32("")));
+            case GgufValueType.Float32: return GgufValue.Scalar(type, c.ReadU32(""));
             case GgufValueType.UInt64: case GgufValueType.Int64: case GgufValueType.Float64:
-                return GgufValue.FromBits(type, c.ReadU64(field));
-            case GgufValueType.String: return GgufValue.FromString(c.ReadString(field));
+                return GgufValue.Scalar(type, c.ReadU64(""));
+            case GgufValueType.String: return GgufValue.FromString(c.ReadString(""));
             case GgufValueType.Array:
             {
-                if (depth >= MaxArrayDepth) throw c.Error(field, c.Position, $"arrays nested deeper than {MaxArrayDepth}");
-                long typeAt = c.Position;
-                var elementType = (GgufValueType)c.ReadU32(field + ".element_type");
-                int size = GgufValueTypes.FixedSize(elementType);
-                if (size < 0) throw c.Error(field + ".element_type", typeAt, $"unknown array element type {(uint)elementType}");
-                long count = c.ReadCount(field + ".count", size > 0 ? size : elementType == GgufValueType.String ? 8 : 12);
-                long start = c.Position;
-                if (size > 0)
-                {
-                    c.Position += count * size;
-                }
-                else
-                {
-                    // Walk variable-size elements now so that later lazy decoding cannot meet a bad length.
-                    for (long i = 0; i < count; i++)
-                    {
-                        if (elementType == GgufValueType.String) c.SkipString($"{field}[{i}]");
-                        else ReadValue(ref c, GgufValueType.Array, $"{field}[{i}]", memory, file, depth + 1);
-                    }
-                }
-                return GgufValue.FromArray(new GgufArray(memory, file, elementType, count, start, c.Position - start));
+                var elementType = SkipArray(ref c, depth, out long count, out long start);
+                return GgufValue.FromArray(new GgufArray(c.Memory, c.File, elementType, count, start, c.Position - start));
             }
             default:
-                throw c.Error(field, c.Position, $"unknown value type {(uint)type}");
+                throw c.Error("", c.Position, $"unknown value type {(uint)type}");
         }
+    }
+
+    /// <summary>
+    /// Validates one array (element type, count, every element) and moves past it, allocating nothing.
+    /// Arrays nest at most <see cref="MaxArrayDepth"/> deep, so the recursion is bounded.
+    /// </summary>
+    private static GgufValueType SkipArray(ref GgufCursor c, int depth, out long count, out long start)
+    {
+        if (depth >= MaxArrayDepth) throw c.Error("", c.Position, $"arrays nested deeper than {MaxArrayDepth}");
+        long typeAt = c.Position;
+        var elementType = (GgufValueType)c.ReadU32(".element_type");
+        int size = GgufValueTypes.FixedSize(elementType);
+        if (size < 0) throw c.Error(".element_type", typeAt, $"unknown array element type {(uint)elementType}");
+        count = c.ReadCount(".count", size > 0 ? size : elementType == GgufValueType.String ? 8 : MinArrayBytes);
+        start = c.Position;
+        if (elementType == GgufValueType.Bool)
+        {
+            c.SkipBools(count, "");
+        }
+        else if (size > 0)
+        {
+            c.Position += count * size;     // ReadCount guaranteed the bytes exist
+        }
+        else
+        {
+            long i = 0;
+            try
+            {
+                for (; i < count; i++)
+                {
+                    if (elementType == GgufValueType.String) c.SkipString("");
+                    else SkipArray(ref c, depth + 1, out _, out _);
+                }
+            }
+            catch (GgufFormatException e)
+            {
+                throw GgufCursor.Prefixed(e, $"[{i}]");
+            }
+        }
+        return elementType;
     }
 }

@@ -69,6 +69,20 @@ internal sealed unsafe class GgufMemory : IDisposable
         return new ReadOnlySpan<byte>(Pointer + offset, length);
     }
 
+    /// <summary>Writes <paramref name="length"/> bytes starting at <paramref name="offset"/> to a stream, in chunks
+    /// (spans are limited to 2 GiB, tensors are not).</summary>
+    public void CopyTo(long offset, long length, Stream destination)
+    {
+        if (offset < 0 || length < 0 || offset > Length - length) throw new ArgumentOutOfRangeException(nameof(offset));
+        const int Chunk = 1 << 30;
+        for (long done = 0; done < length;)
+        {
+            int n = (int)Math.Min(length - done, Chunk);
+            destination.Write(new ReadOnlySpan<byte>(Pointer + offset + done, n));
+            done += n;
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed) return;
