@@ -11,6 +11,8 @@ public static class Program
     public static IReadOnlyList<ICommand> Commands { get; } =
     [
         new InspectCommand(),
+        new GenerateCommand(),
+        new BenchCommand(),
     ];
 
     /// <summary>Runs the CLI with <paramref name="args"/>; returns the exit code.</summary>

@@ -34,7 +34,7 @@ public sealed class BenchCommand : ICommand
 
         using var source = model.OpenSource();
         using var backend = model.CreateBackend();
-        using var transformer = new Transformer(source, backend, model.BatchSize);
+        using var transformer = model.CreateTransformer(source, backend);
         var session = new Session(transformer);
         var random = new Random(1234);
         int vocab = transformer.VocabSize;

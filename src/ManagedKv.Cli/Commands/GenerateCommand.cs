@@ -54,7 +54,7 @@ public sealed class GenerateCommand : ICommand
         using var source = model.OpenSource();
         var tokenizer = source.CreateTokenizer();
         using var backend = model.CreateBackend();
-        using var transformer = new Transformer(source, backend, model.BatchSize);
+        using var transformer = model.CreateTransformer(source, backend);
         var session = new Session(transformer);
         var sampler = new Sampler(transformer.VocabSize, sampling);
 

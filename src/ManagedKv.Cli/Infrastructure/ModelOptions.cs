@@ -33,10 +33,11 @@ public sealed record ModelOptions(string? ModelPath, string Backend, int Threads
     {
         string path = ModelPath ?? DefaultModel.Path();
         if (!File.Exists(path) && !Directory.Exists(path)) throw new CliException($"model not found: {path}");
-        var source = ModelSource.Open(path);
-        if (ContextOverride > 0) source = source.WithContextLength(ContextOverride);
-        return source;
+        return ModelSource.Open(path);
     }
+
+    /// <summary>Binds the model to a backend with the chosen batch size and context length.</summary>
+    public Transformer CreateTransformer(ModelSource source, IBackend backend) => new(source, backend, BatchSize, ContextOverride);
 
     /// <summary>Creates the selected backend.</summary>
     public IBackend CreateBackend() => Backend switch

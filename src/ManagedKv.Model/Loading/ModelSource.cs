@@ -135,6 +135,23 @@ public sealed class ModelSource : IDisposable
         }
     }
 
+    /// <summary>Bytes of every weight tensor in its stored type.</summary>
+    public long WeightBytes => TensorNames.Sum(n => GetTensor(n).ByteSize);
+
+    /// <summary>Number of weights (elements of every tensor).</summary>
+    public long ParameterCount => TensorNames.Sum(n => GetTensor(n).ElementCount);
+
+    /// <summary>
+    /// The model's tokenizer: from GGUF metadata, or from the folder's tokenizer.json.
+    /// </summary>
+    /// <exception cref="GgufFormatException">The tokenizer data is missing or malformed.</exception>
+    public Tokenization.ModelTokenizer CreateTokenizer()
+    {
+        if (Gguf is not null) return Tokenization.ModelTokenizer.FromGguf(Gguf);
+        if (TokenizerJsonPath is { } json && File.Exists(json)) return Tokenization.ModelTokenizer.FromHuggingFace(json);
+        throw new GgufFormatException(Path, TokenizerFileName, -1, "the model folder has no tokenizer.json");
+    }
+
     /// <summary>Releases the underlying files; tensor views become invalid.</summary>
     public void Dispose()
     {
