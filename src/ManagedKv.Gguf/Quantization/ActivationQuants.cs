@@ -5,6 +5,11 @@ namespace ManagedKv.Gguf;
 /// (the <c>from_float</c> of the weight type's <c>vec_dot_type</c>, ggml-cpu/arch/x86/quants.c). These
 /// differ from the weight reference quantisers in <see cref="GgmlQuants"/>: Q8_0/Q8_1 multiply by 127/amax
 /// and round halves to even, where the references multiply by 1/d and round halves away from zero.
+/// When llama.cpp repacks Q4_0/Q4_K weights (CPU_REPACK), activations go through
+/// <c>ggml_quantize_mat_q8_0_4x8</c> / <c>ggml_quantize_mat_q8_K_4x8</c> instead; on AVX2 those use the same
+/// arithmetic, except that the q8_K one picks the multiplier's sign from whether +amax occurs, so a block
+/// holding both +amax and −amax gets d and all codes negated (d·q, bsums·d and every dot product are
+/// unchanged).
 /// </summary>
 public static class ActivationQuants
 {

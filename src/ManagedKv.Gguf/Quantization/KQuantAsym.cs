@@ -14,6 +14,27 @@ internal static class KQuantAsym
 
     private const int BlockSize = 256;
 
+    /// <summary>dequantize_row_q4_K / q5_K: per sub-block j, d1 = d·sc[j] and m1 = dmin·m[j], y = d1·q − m1.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, int blockBytes, UnpackCodes unpack)
+    {
+        int nb = Rows.Check(src, dst.Length, BlockSize, blockBytes);
+        Span<sbyte> q = stackalloc sbyte[BlockSize];
+        for (int i = 0; i < nb; i++)
+        {
+            ReadOnlySpan<byte> b = src.Slice(i * blockBytes, blockBytes);
+            Span<float> y = dst.Slice(i * BlockSize, BlockSize);
+            float d = Fp16.Read(b, 0), min = Fp16.Read(b, 2);
+            ReadOnlySpan<byte> packed = b.Slice(4, 12);
+            unpack(b, q);
+            for (int j = 0; j < 8; j++)
+            {
+                KQuantFit.GetScaleMinK4(j, packed, out byte sc, out byte m);
+                float d1 = d * sc, m1 = min * m;
+                for (int l = 0; l < 32; ++l) y[32 * j + l] = d1 * q[32 * j + l] - m1;
+            }
+        }
+    }
+
     /// <summary>quantize_row_q4_K_ref / quantize_row_q5_K_ref, parameterised by code width and search grid.</summary>
     public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst, int blockBytes, int nmax, float rmin, float rdelta,
         int nstep, PackCodes pack)

@@ -27,28 +27,8 @@ public static class Q4K
     /// <summary>Offset of the packed 4-bit codes.</summary>
     public const int OffsetQs = 16;
 
-    /// <summary>dequantize_row_q4_K.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        int nb = Rows.Check(src, dst.Length, BlockSize, BlockBytes);
-        for (int i = 0; i < nb; i++)
-        {
-            ReadOnlySpan<byte> b = src.Slice(i * BlockBytes, BlockBytes);
-            Span<float> y = dst.Slice(i * BlockSize, BlockSize);
-            float d = Fp16.Read(b, OffsetD), min = Fp16.Read(b, OffsetDmin);
-            ReadOnlySpan<byte> scales = b.Slice(OffsetScales, 12);
-            for (int c = 0; c < 4; c++)
-            {
-                KQuantFit.GetScaleMinK4(2 * c, scales, out byte sc, out byte m);
-                float d1 = d * sc, m1 = min * m;
-                KQuantFit.GetScaleMinK4(2 * c + 1, scales, out sc, out m);
-                float d2 = d * sc, m2 = min * m;
-                ReadOnlySpan<byte> q = b.Slice(OffsetQs + 32 * c, 32);
-                for (int l = 0; l < 32; ++l) y[64 * c + l] = d1 * (q[l] & 0xF) - m1;
-                for (int l = 0; l < 32; ++l) y[64 * c + 32 + l] = d2 * (q[l] >> 4) - m2;
-            }
-        }
-    }
+    /// <summary>dequantize_row_q4_K: y = (d·sc)·q − dmin·m per sub-block of 32.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => KQuantAsym.Dequantize(src, dst, BlockBytes, Unpack);
 
     /// <summary>
     /// quantize_row_q4_K_ref (what llama-quantize writes without an importance matrix): each sub-block of

@@ -19,22 +19,21 @@ public static class Q4_0
     /// <summary>Offset of the packed 4-bit codes.</summary>
     public const int OffsetQs = 2;
 
-    /// <summary>dequantize_row_q4_0.</summary>
+    /// <summary>The 32 signed codes q − 8 (−8..7) of a block, in value order.</summary>
+    public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => LegacyQuant.Unpack(block.Slice(OffsetQs, 16), 0, 8, q);
+
+    /// <summary>dequantize_row_q4_0: y = (q − 8)·d.</summary>
     public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
     {
         int nb = Rows.Check(src, dst.Length, BlockSize, BlockBytes);
+        Span<sbyte> q = stackalloc sbyte[BlockSize];
         for (int i = 0; i < nb; i++)
         {
             ReadOnlySpan<byte> b = src.Slice(i * BlockBytes, BlockBytes);
             Span<float> y = dst.Slice(i * BlockSize, BlockSize);
             float d = Fp16.Read(b, OffsetD);
-            for (int j = 0; j < 16; ++j)
-            {
-                int x0 = (b[OffsetQs + j] & 0x0F) - 8;
-                int x1 = (b[OffsetQs + j] >> 4) - 8;
-                y[j] = x0 * d;
-                y[j + 16] = x1 * d;
-            }
+            Unpack(b, q);
+            for (int j = 0; j < BlockSize; ++j) y[j] = q[j] * d;
         }
     }
 
@@ -45,48 +44,31 @@ public static class Q4_0
     public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst)
     {
         int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
+        Span<byte> codes = stackalloc byte[BlockSize];
         for (int i = 0; i < nb; i++)
         {
-            ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float amax = 0, max = 0;
-            for (int j = 0; j < BlockSize; j++)
-            {
-                if (amax < MathF.Abs(x[j])) { amax = MathF.Abs(x[j]); max = x[j]; }
-            }
-            float d = max / -8;
-            float id = d != 0 ? 1.0f / d : 0.0f;
+            float d = LegacyQuant.Symmetric(src.Slice(i * BlockSize, BlockSize), codes, 8);
             Fp16.Write(b, OffsetD, d);
-            for (int j = 0; j < 16; ++j)
-            {
-                int xi0 = Math.Min(15, (int)(sbyte)QuantMath.TruncToInt32(x[j] * id + 8.5f));
-                int xi1 = Math.Min(15, (int)(sbyte)QuantMath.TruncToInt32(x[j + 16] * id + 8.5f));
-                b[OffsetQs + j] = (byte)((byte)xi0 | ((byte)xi1 << 4));
-            }
+            LegacyQuant.PackNibbles(codes, b.Slice(OffsetQs, 16));
         }
     }
 
     /// <summary>
     /// ggml_vec_dot_q4_0_q8_0 (generic scalar order): per block an integer dot of (q − 8) with the Q8_0
-    /// codes, then sumf += sumi·dx·dy in f32.
+    /// codes, then sumf += sumi·dx·dy in f32, associated left to right.
     /// </summary>
     public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
     {
         int nb = Rows.CheckDot(x, y, BlockBytes, Q8_0.BlockBytes);
+        Span<sbyte> q = stackalloc sbyte[BlockSize];
         float sumf = 0;
         for (int ib = 0; ib < nb; ++ib)
         {
             ReadOnlySpan<byte> bx = x.Slice(ib * BlockBytes, BlockBytes);
             ReadOnlySpan<byte> by = y.Slice(ib * Q8_0.BlockBytes, Q8_0.BlockBytes);
-            int sumi0 = 0, sumi1 = 0;
-            for (int j = 0; j < 16; ++j)
-            {
-                int v0 = (bx[OffsetQs + j] & 0x0F) - 8;
-                int v1 = (bx[OffsetQs + j] >> 4) - 8;
-                sumi0 += v0 * (sbyte)by[Q8_0.OffsetQs + j];
-                sumi1 += v1 * (sbyte)by[Q8_0.OffsetQs + j + 16];
-            }
-            int sumi = sumi0 + sumi1;
+            Unpack(bx, q);
+            int sumi = LegacyQuant.IntDot(q, by.Slice(Q8_0.OffsetQs, 32));
             sumf += sumi * Fp16.Read(bx, OffsetD) * Fp16.Read(by, Q8_0.OffsetD);
         }
         return sumf;

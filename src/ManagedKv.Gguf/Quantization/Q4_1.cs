@@ -22,24 +22,12 @@ public static class Q4_1
     /// <summary>Offset of the packed 4-bit codes.</summary>
     public const int OffsetQs = 4;
 
-    /// <summary>dequantize_row_q4_1.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        int nb = Rows.Check(src, dst.Length, BlockSize, BlockBytes);
-        for (int i = 0; i < nb; i++)
-        {
-            ReadOnlySpan<byte> b = src.Slice(i * BlockBytes, BlockBytes);
-            Span<float> y = dst.Slice(i * BlockSize, BlockSize);
-            float d = Fp16.Read(b, OffsetD), m = Fp16.Read(b, OffsetM);
-            for (int j = 0; j < 16; ++j)
-            {
-                int x0 = b[OffsetQs + j] & 0x0F;
-                int x1 = b[OffsetQs + j] >> 4;
-                y[j] = x0 * d + m;
-                y[j + 16] = x1 * d + m;
-            }
-        }
-    }
+    /// <summary>The 32 codes (0..15) of a block, in value order.</summary>
+    public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => LegacyQuant.Unpack(block.Slice(OffsetQs, 16), 0, 0, q);
+
+    /// <summary>dequantize_row_q4_1: y = q·d + m.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) =>
+        WithMinimum.Dequantize(src, dst, BlockBytes, OffsetD, OffsetM, Unpack);
 
     /// <summary>
     /// quantize_row_q4_1_ref: d = (max − min)/15, m = min, codes = min(15, trunc((x − min)/d + 0.5)).
@@ -47,26 +35,14 @@ public static class Q4_1
     public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst)
     {
         int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
+        Span<byte> codes = stackalloc byte[BlockSize];
         for (int i = 0; i < nb; i++)
         {
-            ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float min = float.MaxValue, max = -float.MaxValue;
-            for (int j = 0; j < BlockSize; j++)
-            {
-                if (x[j] < min) min = x[j];
-                if (x[j] > max) max = x[j];
-            }
-            float d = (max - min) / ((1 << 4) - 1);
-            float id = d != 0 ? 1.0f / d : 0.0f;
+            float d = LegacyQuant.WithMinimum(src.Slice(i * BlockSize, BlockSize), codes, 15, clampAsInt8: true, out float min);
             Fp16.Write(b, OffsetD, d);
             Fp16.Write(b, OffsetM, min);
-            for (int j = 0; j < 16; ++j)
-            {
-                int xi0 = Math.Min(15, (int)(sbyte)QuantMath.TruncToInt32((x[j] - min) * id + 0.5f));
-                int xi1 = Math.Min(15, (int)(sbyte)QuantMath.TruncToInt32((x[j + 16] - min) * id + 0.5f));
-                b[OffsetQs + j] = (byte)((byte)xi0 | ((byte)xi1 << 4));
-            }
+            LegacyQuant.PackNibbles(codes, b.Slice(OffsetQs, 16));
         }
     }
 
@@ -74,24 +50,5 @@ public static class Q4_1
     /// ggml_vec_dot_q4_1_q8_1 (generic scalar order): sumf += (dx·dy)·sumi + m·s per block, where s = dy·Σqy
     /// is the Q8_1 block's stored sum term.
     /// </summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
-    {
-        int nb = Rows.CheckDot(x, y, BlockBytes, Q8_1.BlockBytes);
-        float sumf = 0;
-        for (int ib = 0; ib < nb; ++ib)
-        {
-            ReadOnlySpan<byte> bx = x.Slice(ib * BlockBytes, BlockBytes);
-            ReadOnlySpan<byte> by = y.Slice(ib * Q8_1.BlockBytes, Q8_1.BlockBytes);
-            int sumi0 = 0, sumi1 = 0;
-            for (int j = 0; j < 16; ++j)
-            {
-                sumi0 += (bx[OffsetQs + j] & 0x0F) * (sbyte)by[Q8_1.OffsetQs + j];
-                sumi1 += (bx[OffsetQs + j] >> 4) * (sbyte)by[Q8_1.OffsetQs + j + 16];
-            }
-            int sumi = sumi0 + sumi1;
-            sumf += Fp16.Read(bx, OffsetD) * Fp16.Read(by, Q8_1.OffsetD) * sumi
-                    + Fp16.Read(bx, OffsetM) * Fp16.Read(by, Q8_1.OffsetS);
-        }
-        return sumf;
-    }
+    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => WithMinimum.Dot(x, y, BlockBytes, OffsetD, OffsetM, Unpack);
 }

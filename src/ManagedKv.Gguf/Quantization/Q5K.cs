@@ -29,30 +29,8 @@ public static class Q5K
     /// <summary>Offset of the packed low 4 bits.</summary>
     public const int OffsetQs = 48;
 
-    /// <summary>dequantize_row_q5_K.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        int nb = Rows.Check(src, dst.Length, BlockSize, BlockBytes);
-        for (int i = 0; i < nb; i++)
-        {
-            ReadOnlySpan<byte> b = src.Slice(i * BlockBytes, BlockBytes);
-            Span<float> y = dst.Slice(i * BlockSize, BlockSize);
-            float d = Fp16.Read(b, OffsetD), min = Fp16.Read(b, OffsetDmin);
-            ReadOnlySpan<byte> scales = b.Slice(OffsetScales, 12);
-            ReadOnlySpan<byte> qh = b.Slice(OffsetQh, 32);
-            for (int c = 0; c < 4; c++)
-            {
-                KQuantFit.GetScaleMinK4(2 * c, scales, out byte sc, out byte m);
-                float d1 = d * sc, m1 = min * m;
-                KQuantFit.GetScaleMinK4(2 * c + 1, scales, out sc, out m);
-                float d2 = d * sc, m2 = min * m;
-                ReadOnlySpan<byte> ql = b.Slice(OffsetQs + 32 * c, 32);
-                int u1 = 1 << (2 * c), u2 = 2 << (2 * c);
-                for (int l = 0; l < 32; ++l) y[64 * c + l] = d1 * ((ql[l] & 0xF) + ((qh[l] & u1) != 0 ? 16 : 0)) - m1;
-                for (int l = 0; l < 32; ++l) y[64 * c + 32 + l] = d2 * ((ql[l] >> 4) + ((qh[l] & u2) != 0 ? 16 : 0)) - m2;
-            }
-        }
-    }
+    /// <summary>dequantize_row_q5_K: y = (d·sc)·q − dmin·m per sub-block of 32.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => KQuantAsym.Dequantize(src, dst, BlockBytes, Unpack);
 
     /// <summary>
     /// quantize_row_q5_K_ref: as Q4_K's reference with nmax 31 and candidates −0.5 + 0.1·k + 31, k = 0..15.

@@ -24,23 +24,22 @@ public static class Q5_0
     /// <summary>Offset of the packed low 4 bits.</summary>
     public const int OffsetQs = 6;
 
-    /// <summary>dequantize_row_q5_0.</summary>
+    /// <summary>The 32 signed codes q − 16 (−16..15) of a block, in value order.</summary>
+    public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) =>
+        LegacyQuant.Unpack(block.Slice(OffsetQs, 16), BinaryPrimitives.ReadUInt32LittleEndian(block[OffsetQh..]), 16, q);
+
+    /// <summary>dequantize_row_q5_0: y = (q − 16)·d.</summary>
     public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
     {
         int nb = Rows.Check(src, dst.Length, BlockSize, BlockBytes);
+        Span<sbyte> q = stackalloc sbyte[BlockSize];
         for (int i = 0; i < nb; i++)
         {
             ReadOnlySpan<byte> b = src.Slice(i * BlockBytes, BlockBytes);
             Span<float> y = dst.Slice(i * BlockSize, BlockSize);
             float d = Fp16.Read(b, OffsetD);
-            uint qh = BinaryPrimitives.ReadUInt32LittleEndian(b[OffsetQh..]);
-            for (int j = 0; j < 16; ++j)
-            {
-                int x0 = ((b[OffsetQs + j] & 0x0F) | Q5Bits.High(qh, j)) - 16;
-                int x1 = ((b[OffsetQs + j] >> 4) | Q5Bits.High(qh, j + 16)) - 16;
-                y[j] = x0 * d;
-                y[j + 16] = x1 * d;
-            }
+            Unpack(b, q);
+            for (int j = 0; j < BlockSize; ++j) y[j] = q[j] * d;
         }
     }
 
@@ -51,28 +50,14 @@ public static class Q5_0
     public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst)
     {
         int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
+        Span<byte> codes = stackalloc byte[BlockSize];
         for (int i = 0; i < nb; i++)
         {
-            ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float amax = 0, max = 0;
-            for (int j = 0; j < BlockSize; j++)
-            {
-                if (amax < MathF.Abs(x[j])) { amax = MathF.Abs(x[j]); max = x[j]; }
-            }
-            float d = max / -16;
-            float id = d != 0 ? 1.0f / d : 0.0f;
+            float d = LegacyQuant.Symmetric(src.Slice(i * BlockSize, BlockSize), codes, 16);
             Fp16.Write(b, OffsetD, d);
-            uint qh = 0;
-            for (int j = 0; j < 16; ++j)
-            {
-                byte xi0 = (byte)Math.Min(31, (int)(sbyte)QuantMath.TruncToInt32(x[j] * id + 16.5f));
-                byte xi1 = (byte)Math.Min(31, (int)(sbyte)QuantMath.TruncToInt32(x[j + 16] * id + 16.5f));
-                b[OffsetQs + j] = (byte)((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
-                qh |= Q5Bits.Bit4(xi0) << j;
-                qh |= Q5Bits.Bit4(xi1) << (j + 16);
-            }
-            BinaryPrimitives.WriteUInt32LittleEndian(b[OffsetQh..], qh);
+            LegacyQuant.PackNibbles(codes, b.Slice(OffsetQs, 16));
+            BinaryPrimitives.WriteUInt32LittleEndian(b[OffsetQh..], LegacyQuant.HighBits(codes));
         }
     }
 
@@ -80,21 +65,14 @@ public static class Q5_0
     public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
     {
         int nb = Rows.CheckDot(x, y, BlockBytes, Q8_0.BlockBytes);
+        Span<sbyte> q = stackalloc sbyte[BlockSize];
         float sumf = 0;
         for (int ib = 0; ib < nb; ++ib)
         {
             ReadOnlySpan<byte> bx = x.Slice(ib * BlockBytes, BlockBytes);
             ReadOnlySpan<byte> by = y.Slice(ib * Q8_0.BlockBytes, Q8_0.BlockBytes);
-            uint qh = BinaryPrimitives.ReadUInt32LittleEndian(bx[OffsetQh..]);
-            int sumi0 = 0, sumi1 = 0;
-            for (int j = 0; j < 16; ++j)
-            {
-                int x0 = ((bx[OffsetQs + j] & 0x0F) | Q5Bits.High(qh, j)) - 16;
-                int x1 = ((bx[OffsetQs + j] >> 4) | Q5Bits.High(qh, j + 16)) - 16;
-                sumi0 += x0 * (sbyte)by[Q8_0.OffsetQs + j];
-                sumi1 += x1 * (sbyte)by[Q8_0.OffsetQs + j + 16];
-            }
-            int sumi = sumi0 + sumi1;
+            Unpack(bx, q);
+            int sumi = LegacyQuant.IntDot(q, by.Slice(Q8_0.OffsetQs, 32));
             sumf += Fp16.Read(bx, OffsetD) * Fp16.Read(by, Q8_0.OffsetD) * sumi;
         }
         return sumf;

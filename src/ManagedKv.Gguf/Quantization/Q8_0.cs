@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace ManagedKv.Gguf;
 
 /// <summary>
@@ -21,17 +23,8 @@ public static class Q8_0
     public const int OffsetQs = 2;
 
     /// <summary>dequantize_row_q8_0.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        int nb = Rows.Check(src, dst.Length, BlockSize, BlockBytes);
-        for (int i = 0; i < nb; i++)
-        {
-            ReadOnlySpan<byte> b = src.Slice(i * BlockBytes, BlockBytes);
-            Span<float> y = dst.Slice(i * BlockSize, BlockSize);
-            float d = Fp16.Read(b, OffsetD);
-            for (int j = 0; j < BlockSize; ++j) y[j] = (sbyte)b[OffsetQs + j] * d;
-        }
-    }
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) =>
+        LegacyQuant.DequantizeQ8(src, dst, BlockBytes, OffsetD, OffsetQs);
 
     /// <summary>
     /// quantize_row_q8_0_ref (what llama-quantize writes): d = amax/127, codes = roundf(x·(1/d)), i.e.
@@ -42,36 +35,25 @@ public static class Q8_0
         int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
         for (int i = 0; i < nb; i++)
         {
-            ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float amax = 0;
-            for (int j = 0; j < BlockSize; j++) amax = QuantMath.CMax(amax, MathF.Abs(x[j]));
-            float d = amax / ((1 << 7) - 1);
-            float id = d != 0 ? 1.0f / d : 0.0f;
+            float d = LegacyQuant.Q8Reference(src.Slice(i * BlockSize, BlockSize), b.Slice(OffsetQs, 32), out _);
             Fp16.Write(b, OffsetD, d);
-            for (int j = 0; j < BlockSize; ++j)
-                b[OffsetQs + j] = (byte)QuantMath.TruncToInt32(QuantMath.RoundHalfAwayFromZero(x[j] * id));
         }
     }
 
     /// <summary>
     /// quantize_row_q8_0 in ggml-cpu/arch/x86/quants.c (AVX/AVX2 path, used for activations): d = amax/127
-    /// stored as f16, multiplier 127/amax (not 1/d), rounding to nearest even (<c>_mm256_round_ps</c> with
-    /// _MM_ROUND_NEAREST), then saturating packs to int8.
+    /// stored as f16 by F16C, multiplier 127/amax (not 1/d), rounding to nearest even (<c>_mm256_round_ps</c>
+    /// with _MM_ROUND_NEAREST), then saturating packs to int8.
     /// </summary>
     public static void QuantizeActivationX86(ReadOnlySpan<float> src, Span<byte> dst)
     {
         int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
         for (int i = 0; i < nb; i++)
         {
-            ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float maxScalar = X86Reduce.MaxAbs32(x);
-            float d = maxScalar / 127f;
-            Fp16.Write(b, OffsetD, d);
-            float id = maxScalar != 0.0f ? 127f / maxScalar : 0.0f;
-            for (int j = 0; j < BlockSize; ++j)
-                b[OffsetQs + j] = (byte)QuantMath.SaturateToInt8(QuantMath.RoundToInt32(x[j] * id));
+            float d = LegacyQuant.Q8X86(src.Slice(i * BlockSize, BlockSize), b.Slice(OffsetQs, 32), out _);
+            BinaryPrimitives.WriteUInt16LittleEndian(b[OffsetD..], Fp16.FromSingleF16C(d));
         }
     }
 

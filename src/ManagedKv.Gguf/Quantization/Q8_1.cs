@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace ManagedKv.Gguf;
 
 /// <summary>
@@ -27,17 +29,8 @@ public static class Q8_1
     /// x = d·q. ggml itself has no dequantize_row_q8_1 (it never stores Q8_1 tensors); this is the
     /// obvious inverse, for tests and inspection.
     /// </summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        int nb = Rows.Check(src, dst.Length, BlockSize, BlockBytes);
-        for (int i = 0; i < nb; i++)
-        {
-            ReadOnlySpan<byte> b = src.Slice(i * BlockBytes, BlockBytes);
-            Span<float> y = dst.Slice(i * BlockSize, BlockSize);
-            float d = Fp16.Read(b, OffsetD);
-            for (int j = 0; j < BlockSize; ++j) y[j] = (sbyte)b[OffsetQs + j] * d;
-        }
-    }
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) =>
+        LegacyQuant.DequantizeQ8(src, dst, BlockBytes, OffsetD, OffsetQs);
 
     /// <summary>
     /// quantize_row_q8_1_ref: as Q8_0's reference (codes = roundf(x/d), halves away from zero) plus
@@ -48,20 +41,9 @@ public static class Q8_1
         int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
         for (int i = 0; i < nb; i++)
         {
-            ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float amax = 0;
-            for (int j = 0; j < BlockSize; j++) amax = QuantMath.CMax(amax, MathF.Abs(x[j]));
-            float d = amax / ((1 << 7) - 1);
-            float id = d != 0 ? 1.0f / d : 0.0f;
+            float d = LegacyQuant.Q8Reference(src.Slice(i * BlockSize, BlockSize), b.Slice(OffsetQs, 32), out int sum);
             Fp16.Write(b, OffsetD, d);
-            int sum = 0;
-            for (int j = 0; j < BlockSize; ++j)
-            {
-                sbyte q = (sbyte)QuantMath.TruncToInt32(QuantMath.RoundHalfAwayFromZero(x[j] * id));
-                b[OffsetQs + j] = (byte)q;
-                sum += q;
-            }
             Fp16.Write(b, OffsetS, sum * d);
         }
     }
@@ -69,27 +51,18 @@ public static class Q8_1
     /// <summary>
     /// quantize_row_q8_1 in ggml-cpu/arch/x86/quants.c (AVX2 path, used for activations): like
     /// <see cref="Q8_0.QuantizeActivationX86"/> (multiplier 127/amax, round to nearest even, saturating
-    /// packs) plus s = f16(d · Σ of the rounded int32 lanes, taken before the int8 packs).
+    /// packs) plus s = f16(d · Σ of the rounded int32 lanes, taken before the int8 packs), both halves
+    /// converted by F16C.
     /// </summary>
     public static void QuantizeActivationX86(ReadOnlySpan<float> src, Span<byte> dst)
     {
         int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
         for (int i = 0; i < nb; i++)
         {
-            ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float maxScalar = X86Reduce.MaxAbs32(x);
-            float d = maxScalar / 127f;
-            Fp16.Write(b, OffsetD, d);
-            float id = maxScalar != 0.0f ? 127f / maxScalar : 0.0f;
-            int sum = 0;
-            for (int j = 0; j < BlockSize; ++j)
-            {
-                int q = QuantMath.RoundToInt32(x[j] * id);
-                sum += q; // hsum_i32_8 of the epi32 lanes: wrapping int32 adds, order-independent
-                b[OffsetQs + j] = (byte)QuantMath.SaturateToInt8(q);
-            }
-            Fp16.Write(b, OffsetS, d * sum);
+            float d = LegacyQuant.Q8X86(src.Slice(i * BlockSize, BlockSize), b.Slice(OffsetQs, 32), out int sum);
+            BinaryPrimitives.WriteUInt16LittleEndian(b[OffsetD..], Fp16.FromSingleF16C(d));
+            BinaryPrimitives.WriteUInt16LittleEndian(b[OffsetS..], Fp16.FromSingleF16C(d * sum));
         }
     }
 }
