@@ -48,17 +48,18 @@ public sealed class GgufArray
     /// <summary>Bytes the elements take in the file (0 for in-memory arrays).</summary>
     public long ByteLength { get; }
 
-    /// <summary>True when the elements live in a file's bytes rather than in memory.</summary>
-    internal bool IsFileBacked => _memory is not null;
-
     /// <summary>The elements of an in-memory array (null for file-backed arrays).</summary>
     internal IReadOnlyList<GgufValue>? InMemoryValues => _values;
 
     /// <summary>Writes the encoded elements of a file-backed array exactly as they are stored.</summary>
     internal void CopyEncodedTo(Stream destination) => _memory!.CopyTo(_offset, ByteLength, destination);
 
-    /// <summary>An in-memory array of the given element values.</summary>
-    public static GgufArray Of(GgufValueType elementType, IReadOnlyList<GgufValue> values) => new(elementType, values);
+    /// <summary>An in-memory array of the given element values (copied, so later changes to the list do not leak in).</summary>
+    public static GgufArray Of(GgufValueType elementType, IReadOnlyList<GgufValue> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        return new(elementType, values.ToArray());
+    }
 
     /// <summary>An in-memory array of strings.</summary>
     public static GgufArray Of(IEnumerable<string> values) => new(GgufValueType.String, values.Select(GgufValue.FromString).ToArray());
@@ -111,8 +112,16 @@ public sealed class GgufArray
             for (int i = 0; i < result.Length; i++) result[i] = _values[i].AsString();
             return result;
         }
-        long position = _offset;
-        for (int i = 0; i < result.Length; i++) result[i] = ReadElement(ref position, i).AsString();
+        var cursor = new GgufCursor(_memory!, _file, _offset);
+        int index = 0;
+        try
+        {
+            for (; index < result.Length; index++) result[index] = cursor.ReadString("");
+        }
+        catch (GgufFormatException e)
+        {
+            throw GgufCursor.Prefixed(e, $"array[{index}]");
+        }
         return result;
     }
 

@@ -64,15 +64,19 @@ public sealed class GgufAllocationTests
         using var file = GgufFile.FromBytes(SampleGguf.Bytes());
         var t = file.GetTensor("q8_0.weight");
         long sum = 0;
-        for (int warm = 0; warm < 2; warm++)
+        var passes = new List<long>();
+        // A per-call allocation shows in every pass of 1000 calls; one clean pass (after a warm-up) is enough,
+        // which keeps the test immune to a collection triggered by a parallel test skewing one reading.
+        for (int pass = 0; pass < 5 && (passes.Count < 2 || passes[^1] != 0); pass++)
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
             for (int i = 0; i < 1000; i++)
             {
-                sum += file.GetRowBytes(t, i % t.RowCount)[0] + file.GetTensorBytes(t).Length + t.ByteSize;
+                sum += file.GetRowBytes(t, i % t.RowCount)[0] + file.GetTensorBytes(t).Length + t.ByteSize + t.RowBytes;
             }
-            if (warm == 1) Assert.AreEqual(0, GC.GetAllocatedBytesForCurrentThread() - before, "row/tensor access allocated");
+            passes.Add(GC.GetAllocatedBytesForCurrentThread() - before);
         }
+        Assert.AreEqual(0, passes[^1], $"row/tensor access allocated, per pass: {string.Join(", ", passes)}");
         Assert.AreNotEqual(0, sum);
     }
 

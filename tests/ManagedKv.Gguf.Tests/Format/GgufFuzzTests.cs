@@ -10,14 +10,14 @@ namespace ManagedKv.Gguf.Tests.Format;
 public sealed class GgufFuzzTests
 {
     [TestMethod]
-    public void SampleWithRandomFlips() => Fuzz(SampleGguf.Bytes(), "sample.gguf", cases: 4000, seed: 20240601, headerBias: 0.9);
+    public void SampleWithRandomFlips() => Fuzz(SampleGguf.Bytes(), "sample.gguf", cases: 3000, seed: 20240601, headerBias: 0.9);
 
     [TestMethod]
-    public void SampleWithAlignment1WithRandomFlips() => Fuzz(SampleGguf.Bytes(1), "sample-a1.gguf", cases: 1500, seed: 7, headerBias: 0.9);
+    public void SampleWithAlignment1WithRandomFlips() => Fuzz(SampleGguf.Bytes(1), "sample-a1.gguf", cases: 1000, seed: 7, headerBias: 0.9);
 
     [TestMethod]
     public void Stories260KWithRandomFlips() =>
-        Fuzz(File.ReadAllBytes(TestData.Path("stories260K.gguf")), "stories260K.gguf", cases: 1500, seed: 260, headerBias: 0.97);
+        Fuzz(File.ReadAllBytes(TestData.Path("stories260K.gguf")), "stories260K.gguf", cases: 1000, seed: 260, headerBias: 0.97);
 
     private static void Fuzz(byte[] bytes, string name, int cases, int seed, double headerBias)
     {
@@ -46,15 +46,11 @@ public sealed class GgufFuzzTests
                 if (GgufProbe.Open(bytes, name) is null) opened++;
                 else failed++;
             }
-            catch (AssertFailedException e)
-            {
-                string err = "";
-                try { GgufFile.FromBytes(bytes).Dispose(); } catch (GgufFormatException fe) { err = fe.Field.Length > 300 ? fe.Field[..300] + "... len " + fe.Field.Length : fe.Field; }
-                Assert.Fail($"case {i} (seed {seed}, bytes {string.Join(",", positions[..flips].ToArray())}): {e.Message} / {err}");
-            }
             catch (Exception e)
             {
-                Assert.Fail($"case {i} (seed {seed}, bytes {string.Join(",", positions[..flips].ToArray())}): {e.GetType().Name}: {e}");
+                // Name the mutant so a failure can be replayed from the seed.
+                string mutant = $"case {i} (seed {seed}, flipped offsets {string.Join(",", positions[..flips].ToArray())})";
+                Assert.Fail(e is AssertFailedException ? $"{mutant}: {e.Message}" : $"{mutant}: {e.GetType().Name}: {e}");
             }
             for (int k = flips - 1; k >= 0; k--) bytes[positions[k]] = saved[k];
         }
