@@ -31,9 +31,6 @@ internal sealed class ByteLevelBpeSegmenter
         });
     }
 
-    /// <summary>The underlying library tokenizer.</summary>
-    public BpeTokenizer Library => _bpe;
-
     /// <summary>Tokenizes a raw text fragment and appends the ids.</summary>
     public void Encode(ReadOnlySpan<char> text, List<int> output)
     {

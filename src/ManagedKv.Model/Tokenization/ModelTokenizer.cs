@@ -236,6 +236,7 @@ public sealed class ModelTokenizer
     public int[] Encode(string text, bool addSpecial = true, bool parseSpecial = false)
     {
         ArgumentNullException.ThrowIfNull(text);
+        text = ReplaceLoneSurrogates(text);
         var output = new List<int>(text.Length / 3 + 2);
         if (addSpecial && AddBos) output.Add(BosId);
 
@@ -347,6 +348,25 @@ public sealed class ModelTokenizer
     {
         if ((uint)id >= (uint)_texts.Length)
             throw new ArgumentOutOfRangeException(nameof(id), id, $"token id is outside the vocabulary (0..{_texts.Length - 1})");
+    }
+
+    // llama.cpp reads UTF-8, where half a surrogate pair cannot occur; it stands for U+FFFD (as in UTF-8 conversion).
+    private static string ReplaceLoneSurrogates(string text)
+    {
+        int bad = -1;
+        for (int i = 0; i < text.Length && bad < 0; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(text[i])) bad = i;
+        }
+        if (bad < 0) return text;
+        var chars = text.ToCharArray();
+        for (int i = bad; i < chars.Length; i++)
+        {
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1])) i++;
+            else if (char.IsSurrogate(chars[i])) chars[i] = '\uFFFD';
+        }
+        return new string(chars);
     }
 
     // llama_escape_whitespace plus the dummy prefix (' ' becomes U+2581), then the SPM merge.

@@ -140,6 +140,30 @@ public sealed class LlamaCppVocabTests
         CollectionAssert.AreEqual(phi3.Encode("Hi", false).Append(end).Concat(phi3.Encode("there", false)).ToArray(), ids);
     }
 
+    [TestMethod]
+    public void LoneSurrogatesAreReplacementCharacters()
+    {
+        // A .NET string can hold half a surrogate pair; it is tokenized as U+FFFD (what UTF-8 conversion gives).
+        foreach (string vocab in VocabTestVectors.Names)
+        {
+            var tokenizer = VocabTestVectors.Tokenizer(vocab);
+            CollectionAssert.AreEqual(tokenizer.Encode("\uFFFDab\uFFFD", false), tokenizer.Encode("\uD800ab\uDC00", false), vocab);
+            Assert.AreEqual("\uFFFDab\uFFFD", tokenizer.Decode(tokenizer.Encode("\uD800ab\uDC00", false)), vocab);
+        }
+    }
+
+    [TestMethod]
+    public void LargeVocabularyBuildsQuickly()
+    {
+        // deepseek-llm: 102,400 tokens and 99,757 merges. Generous bound: the test machine's cores are shared.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using var file = ManagedKv.Gguf.GgufFile.Open(VocabTestVectors.GgufPath("deepseek-llm"));
+        var tokenizer = ModelTokenizer.FromGguf(file);
+        watch.Stop();
+        Assert.AreEqual(102400, tokenizer.VocabSize);
+        Assert.IsTrue(watch.ElapsedMilliseconds < 2500, $"building took {watch.ElapsedMilliseconds} ms");
+    }
+
     // llama.cpp's clean_spaces, written independently of SpaceCleaner for the round-trip check: drop the space
     // before ? ! . , ; drop both spaces around an apostrophe standing alone; drop the space before 's 'm 're 've.
     private static string CleanSpaces(string text)

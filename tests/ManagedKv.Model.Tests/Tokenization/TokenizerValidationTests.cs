@@ -33,6 +33,8 @@ public sealed class TokenizerValidationTests
             var spm = ModelTokenizer.FromGguf(file);
             CollectionAssert.AreEqual(new[] { 1, 8, 6 }, spm.Encode("ab a"));        // <s> ▁ab ▁a
             Assert.AreEqual("ab a", spm.Decode([8, 6]));
+            // No byte-fallback tokens in this vocabulary: an unknown character becomes <unk>.
+            CollectionAssert.AreEqual(new[] { 3, 0 }, spm.Encode("c", addSpecial: false));
         }
         using (var file = Bpe().Open())
         {
