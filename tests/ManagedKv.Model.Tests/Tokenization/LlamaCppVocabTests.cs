@@ -153,15 +153,13 @@ public sealed class LlamaCppVocabTests
     }
 
     [TestMethod]
-    public void LargeVocabularyBuildsQuickly()
+    public void LargeVocabularyBuilds()
     {
-        // deepseek-llm: 102,400 tokens and 99,757 merges. Generous bound: the test machine's cores are shared.
-        var watch = System.Diagnostics.Stopwatch.StartNew();
+        // deepseek-llm: 102,400 tokens and 99,757 merges (speed is measured by benchmarks, not asserted here).
         using var file = ManagedKv.Gguf.GgufFile.Open(VocabTestVectors.GgufPath("deepseek-llm"));
         var tokenizer = ModelTokenizer.FromGguf(file);
-        watch.Stop();
         Assert.AreEqual(102400, tokenizer.VocabSize);
-        Assert.IsTrue(watch.ElapsedMilliseconds < 2500, $"building took {watch.ElapsedMilliseconds} ms");
+        CollectionAssert.AreEqual(new[] { 100000, 17464, 1843 }, tokenizer.Encode("Hello world"));
     }
 
     // llama.cpp's clean_spaces, written independently of SpaceCleaner for the round-trip check: drop the space
