@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using ManagedKv.Cli.Infrastructure;
 using ManagedKv.Gguf;
+using ManagedKv.Model.Loading;
 
 namespace ManagedKv.Cli.Commands;
 
@@ -17,7 +18,7 @@ public sealed class InspectCommand : ICommand
     /// <inheritdoc/>
     public string Usage => """
         usage: managedkv inspect [MODEL] [--json] [--metadata]
-          MODEL        a .gguf file (or -m/--model FILE); default: the embedded stories260K
+          MODEL        a .gguf file or Hugging Face folder (or -m/--model PATH); default: the embedded stories260K
           --json       machine-readable output
           --metadata   also list every metadata key (long arrays are abbreviated)
         """;
@@ -35,14 +36,21 @@ public sealed class InspectCommand : ICommand
 
         string display = path ?? DefaultModel.DisplayName;
         path ??= DefaultModel.Path();
+        ModelReport report;
         if (Directory.Exists(path))
-            throw new CliException($"{path} is a folder; Hugging Face folders are inspected once safetensors loading lands");
-        if (!File.Exists(path)) throw new CliException($"model file not found: {path}");
-
-        using var file = GgufFile.Open(path);
-        var report = ModelReport.FromGguf(file, display);
+        {
+            using var source = ModelSource.Open(path);
+            report = ModelReport.FromFolder(source, display);
+        }
+        else
+        {
+            if (!File.Exists(path)) throw new CliException($"model file not found: {path}");
+            using var file = GgufFile.Open(path);
+            report = ModelReport.FromGguf(file, display);
+        }
         if (json) report.WriteJson(stdout, metadata);
         else report.WriteText(stdout, metadata);
-        return 0;
+        // A file that parses but cannot run (vocab-only, unknown architecture) is reported and flagged.
+        return report.Problems.Count == 0 ? 0 : 1;
     }
 }

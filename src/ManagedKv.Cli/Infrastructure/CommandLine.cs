@@ -27,7 +27,8 @@ public sealed class CommandLine
                 if (eq > 0) _options.Add((name, a[(eq + 1)..]));
                 else if (switches.Contains(name)) _options.Add((name, null));
                 else if (i + 1 < list.Count) _options.Add((name, list[++i]));
-                else throw new CliException($"option {name} needs a value");
+                else _options.Add((name, null)); // reported as unknown, or as missing its value when read
+
             }
             else
             {
@@ -43,10 +44,17 @@ public sealed class CommandLine
     public bool Flag(params string[] names) => Find(names).Any();
 
     /// <summary>The last value given for any of the names, or null.</summary>
-    public string? String(params string[] names) => Find(names).Select(i => _options[i].Value).LastOrDefault();
+    public string? String(params string[] names)
+    {
+        var hits = Find(names).ToList();
+        if (hits.Count == 0) return null;
+        var (name, value) = _options[hits[^1]];
+        return value ?? throw new CliException($"option {name} needs a value");
+    }
 
     /// <summary>All values given for any of the names, in order.</summary>
-    public IReadOnlyList<string> Strings(params string[] names) => Find(names).Select(i => _options[i].Value!).ToList();
+    public IReadOnlyList<string> Strings(params string[] names) =>
+        Find(names).Select(i => _options[i].Value ?? throw new CliException($"option {_options[i].Name} needs a value")).ToList();
 
     /// <summary>An integer option within [min, max].</summary>
     public int Int(int fallback, int min, int max, params string[] names)

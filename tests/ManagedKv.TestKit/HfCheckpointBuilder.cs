@@ -5,7 +5,7 @@ using ManagedKv.Gguf.Safetensors;
 using ManagedKv.Model.Config;
 using ManagedKv.Model.Loading;
 
-namespace ManagedKv.Model.Tests.Loading;
+namespace ManagedKv.TestKit;
 
 /// <summary>
 /// Builds a Hugging Face checkpoint folder (config.json + safetensors, single or sharded) that holds
