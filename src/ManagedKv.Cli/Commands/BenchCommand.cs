@@ -82,6 +82,10 @@ public sealed class BenchCommand : ICommand
             double bytesPerToken = source.WeightBytes;
             stderr.WriteLine($"decode reads ~{bytesPerToken / (1 << 20):F1} MiB of weights per token: {Mean(rates) * bytesPerToken / 1e9:F2} GB/s");
         }
+        long fileBytes = File.Exists(source.Path) ? new FileInfo(source.Path).Length : source.WeightBytes;
+        long cacheBytes = session.Cache.AllocatedBytes;
+        long peak = ProcessMemory.PeakResidentBytes();
+        stderr.WriteLine($"peak RSS {peak / (double)(1 << 20):F1} MiB = model file {fileBytes / (double)(1 << 20):F1} MiB + KV cache {cacheBytes / (double)(1 << 20):F1} MiB + {(peak - fileBytes - cacheBytes) / (double)(1 << 20):F1} MiB other");
         return 0;
     }
 
