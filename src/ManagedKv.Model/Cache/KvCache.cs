@@ -3,7 +3,7 @@ namespace ManagedKv.Model.Cache;
 /// <summary>
 /// The KV cache of one sequence: per layer, per KV head, a ragged list of (position, key, value).
 /// Tokens are added by the forward pass (<see cref="Append"/>); everything else that changes the cache goes
-/// through <see cref="Keep"/>, the one mutator compression plans use, so edits are easy to audit.
+/// through <see cref="Apply"/>, the one mutator compression plans use, so edits are easy to audit.
 /// </summary>
 public sealed class KvCache
 {
@@ -70,8 +70,25 @@ public sealed class KvCache
         if (position >= SequenceLength) SequenceLength = position + 1;
     }
 
-    /// <summary>Keeps only the tokens at <paramref name="ascendingIndices"/> in one layer and head.</summary>
-    public void Keep(int layer, int kvHead, ReadOnlySpan<int> ascendingIndices) => _heads[layer][kvHead].Keep(ascendingIndices);
+    /// <summary>
+    /// Applies a compression plan: the one way anything but the forward pass edits the cache. Evicted tokens'
+    /// bytes are released (storage compacts in place and shrinks when much smaller than its buffer).
+    /// </summary>
+    /// <exception cref="ArgumentException">The plan does not fit this cache (layer, head count, indices).</exception>
+    public void Apply(Compression.KvPlan plan)
+    {
+        if ((uint)plan.Layer >= (uint)LayerCount) throw new ArgumentException($"plan for layer {plan.Layer}; the cache has {LayerCount}");
+        switch (plan)
+        {
+            case Compression.KeepPlan keep:
+                if (keep.KeepPerHead.Count != KvHeadCount)
+                    throw new ArgumentException($"keep plan has {keep.KeepPerHead.Count} heads; the cache has {KvHeadCount}");
+                for (int h = 0; h < KvHeadCount; h++) _heads[plan.Layer][h].Keep(keep.KeepPerHead[h]);
+                break;
+            default:
+                throw new ArgumentException($"unsupported plan type {plan.GetType().Name}");
+        }
+    }
 
     /// <summary>Drops every token and resets the sequence length.</summary>
     public void Clear()

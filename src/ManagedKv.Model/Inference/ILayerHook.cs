@@ -2,6 +2,26 @@ using ManagedKv.Model.Cache;
 
 namespace ManagedKv.Model.Inference;
 
+/// <summary>What the forward pass reports to a <see cref="ILayerHook"/> after a layer.</summary>
+/// <param name="Layer">The layer that just appended its keys and values and attended.</param>
+/// <param name="Cache">The sequence's cache.</param>
+/// <param name="Positions">Positions of the tokens this forward call processed in this micro-batch.</param>
+/// <param name="IsFinalChunk">True for the last micro-batch of the forward call (always true when decoding).</param>
+public readonly ref struct LayerEvent(int Layer, KvCache Cache, ReadOnlySpan<int> Positions, bool IsFinalChunk)
+{
+    /// <summary>The layer index.</summary>
+    public int Layer { get; } = Layer;
+
+    /// <summary>The cache.</summary>
+    public KvCache Cache { get; } = Cache;
+
+    /// <summary>Positions processed in this micro-batch.</summary>
+    public ReadOnlySpan<int> Positions { get; } = Positions;
+
+    /// <summary>Whether this is the forward call's last micro-batch.</summary>
+    public bool IsFinalChunk { get; } = IsFinalChunk;
+}
+
 /// <summary>
 /// A seam in the forward pass: called after each layer has appended its keys and values and attended.
 /// The compression layer uses it to compress a layer's cache right after the layer's prefill; the pass
@@ -9,6 +29,6 @@ namespace ManagedKv.Model.Inference;
 /// </summary>
 public interface ILayerHook
 {
-    /// <summary>Called after layer <paramref name="layer"/> processed tokens at <paramref name="positions"/>.</summary>
-    void AfterLayer(int layer, KvCache cache, ReadOnlySpan<int> positions);
+    /// <summary>Called after a layer processed a micro-batch.</summary>
+    void AfterLayer(in LayerEvent e);
 }

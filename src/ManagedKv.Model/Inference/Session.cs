@@ -25,8 +25,8 @@ public sealed class Session
     /// <summary>This sequence's cache.</summary>
     public KvCache Cache { get; }
 
-    /// <summary>Optional per-layer hook (compression) run during every forward call.</summary>
-    public ILayerHook? Hook { get; set; }
+    /// <summary>Compression presses run after each layer's prefill and each decode step (null: full cache).</summary>
+    public Compression.PressRunner? Compression { get; set; }
 
     /// <summary>Tokens processed so far (the next position).</summary>
     public int Position => Cache.SequenceLength;
@@ -37,7 +37,8 @@ public sealed class Session
     /// <summary>Processes <paramref name="tokens"/> and returns the logits of the last one.</summary>
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
-        Model.Forward(tokens, Cache, LogitsMode.Last, _logits, Hook);
+        if (Compression is not null) Compression.Phase = ManagedKv.Model.Compression.CompressionPhase.Prefill;
+        Model.Forward(tokens, Cache, LogitsMode.Last, _logits, Compression);
         return _logits;
     }
 
@@ -45,7 +46,8 @@ public sealed class Session
     public ReadOnlySpan<float> Decode(int token)
     {
         _one[0] = token;
-        Model.Forward(_one, Cache, LogitsMode.Last, _logits, Hook);
+        if (Compression is not null) Compression.Phase = ManagedKv.Model.Compression.CompressionPhase.Decode;
+        Model.Forward(_one, Cache, LogitsMode.Last, _logits, Compression);
         return _logits;
     }
 

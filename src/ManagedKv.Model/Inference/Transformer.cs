@@ -89,11 +89,11 @@ public sealed class Transformer : IDisposable
                 _ => Span<float>.Empty,
             };
             var chunkMode = mode == LogitsMode.Last && !last ? LogitsMode.None : mode;
-            ForwardBatch(tokens.Slice(start, n), cache, chunkMode, chunkLogits, hook);
+            ForwardBatch(tokens.Slice(start, n), cache, chunkMode, chunkLogits, hook, last);
         }
     }
 
-    private void ForwardBatch(ReadOnlySpan<int> tokens, KvCache cache, LogitsMode mode, Span<float> logits, ILayerHook? hook)
+    private void ForwardBatch(ReadOnlySpan<int> tokens, KvCache cache, LogitsMode mode, Span<float> logits, ILayerHook? hook, bool finalChunk)
     {
         var b = Backend;
         var c = Config;
@@ -121,7 +121,7 @@ public sealed class Transformer : IDisposable
             b.Attention(w.Q, cache, l, positions, w.Attended);
             b.MatMul(blk.Output, w.Attended, n, w.Projected);
             b.Add(w.X, w.Projected, n);
-            hook?.AfterLayer(l, cache, positions);
+            hook?.AfterLayer(new LayerEvent(l, cache, positions, finalChunk));
 
             // feed-forward
             b.RmsNorm(w.X, blk.FfnNorm, c.RmsNormEps, n, w.Normed);

@@ -1,0 +1,25 @@
+namespace ManagedKv.Model.Compression;
+
+/// <summary>
+/// How many tokens a press keeps: a ratio (<see cref="Compression"/> = fraction removed, as kvpress) or an
+/// absolute per-head token budget. Per-layer budgets (PyramidKV) override <see cref="ScorerPress.KeepCount"/>.
+/// </summary>
+public sealed record CompressionBudget
+{
+    /// <summary>Fraction of tokens removed, in [0, 1).</summary>
+    public double Compression { get; init; }
+
+    /// <summary>When set, keep at most this many tokens per head instead of using the ratio.</summary>
+    public int? TokenBudget { get; init; }
+
+    /// <summary>Tokens to keep out of <paramref name="tokens"/> (kvpress: int(n·(1 − ratio))).</summary>
+    public int KeepCount(int tokens) =>
+        TokenBudget is { } budget ? Math.Min(tokens, budget) : (int)(tokens * (1.0 - Compression));
+
+    /// <summary>Checks the values.</summary>
+    public void Validate()
+    {
+        if (!(Compression >= 0 && Compression < 1)) throw new ArgumentOutOfRangeException(nameof(Compression), Compression, "compression must be in [0, 1)");
+        if (TokenBudget is < 0) throw new ArgumentOutOfRangeException(nameof(TokenBudget), TokenBudget, "token budget must be ≥ 0");
+    }
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+
+namespace ManagedKv.Model.Compression;
+
+/// <summary>
+/// Settings a press is created from: the shared budget and the method's own typed parameters
+/// (<c>--press-arg name=value</c>). Unknown names and unparsable values are rejected with a message that
+/// lists what the press accepts.
+/// </summary>
+public sealed class PressArguments
+{
+    private readonly IReadOnlyDictionary<string, string> _values;
+    private readonly PressDescriptor _descriptor;
+
+    internal PressArguments(PressDescriptor descriptor, CompressionBudget budget, IReadOnlyDictionary<string, string> values)
+    {
+        _descriptor = descriptor;
+        Budget = budget;
+        _values = values;
+        foreach (string key in values.Keys)
+            if (!descriptor.Parameters.Any(p => p.Name == key))
+                throw new ArgumentException($"press '{descriptor.Name}' has no parameter '{key}' (parameters: {string.Join(", ", descriptor.Parameters.Select(p => p.Name))})");
+    }
+
+    /// <summary>The shared budget (compression ratio or token budget).</summary>
+    public CompressionBudget Budget { get; }
+
+    /// <summary>An integer parameter (its default when not given).</summary>
+    public int Int(string name) => Parse(name, s => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture));
+
+    /// <summary>A floating-point parameter.</summary>
+    public double Double(string name) => Parse(name, s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
+
+    /// <summary>A boolean parameter (true/false/1/0).</summary>
+    public bool Bool(string name) => Parse(name, s => s switch
+    {
+        "true" or "1" => true,
+        "false" or "0" => false,
+        _ => throw new FormatException("expected true or false"),
+    });
+
+    private T Parse<T>(string name, Func<string, T> parse)
+    {
+        var parameter = _descriptor.Parameters.FirstOrDefault(p => p.Name == name)
+            ?? throw new InvalidOperationException($"press '{_descriptor.Name}' reads undeclared parameter '{name}'");
+        string text = _values.TryGetValue(name, out var v) ? v : parameter.Default;
+        try
+        {
+            return parse(text);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            throw new ArgumentException($"press '{_descriptor.Name}' parameter '{name}' = '{text}': {e.Message}");
+        }
+    }
+}

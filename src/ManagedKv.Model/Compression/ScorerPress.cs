@@ -1,0 +1,57 @@
+namespace ManagedKv.Model.Compression;
+
+/// <summary>
+/// Base of every eviction method that ranks tokens by a score (kvpress's ScorerPress): subclasses implement
+/// only <see cref="Score"/>; this class does budgets, sinks, recent windows and the top-k per KV head
+/// (ties to the lower position) through <see cref="TokenSelection"/>.
+/// </summary>
+public abstract class ScorerPress : IKvPress
+{
+    /// <inheritdoc/>
+    public abstract string Name { get; }
+
+    /// <summary>How many tokens to keep.</summary>
+    public CompressionBudget Budget { get; init; } = new();
+
+    /// <summary>Leading tokens always kept (attention sinks).</summary>
+    public int Sinks { get; init; }
+
+    /// <summary>Trailing tokens always kept.</summary>
+    public int RecentWindow { get; init; }
+
+    /// <summary>
+    /// Writes one score per token of KV head <paramref name="kvHead"/> (higher = keep), [head.Count].
+    /// </summary>
+    protected abstract void Score(PressContext context, int kvHead, Span<float> scores);
+
+    /// <summary>Tokens to keep in a head of <paramref name="tokens"/> tokens at this layer.</summary>
+    protected virtual int KeepCount(PressContext context, int tokens) => Budget.KeepCount(tokens);
+
+    /// <summary>Whether this layer is compressed at all (e.g. KNorm skips layers 0–1).</summary>
+    protected virtual bool CompressesLayer(int layer) => true;
+
+    /// <inheritdoc/>
+    public virtual KvPlan? CompressPrefill(PressContext context)
+    {
+        if (!CompressesLayer(context.Layer)) return null;
+        int heads = context.Cache.KvHeadCount;
+        var keep = new int[heads][];
+        bool changes = false;
+        float[] scores = [];
+        for (int h = 0; h < heads; h++)
+        {
+            int n = context.Head(h).Count;
+            int target = KeepCount(context, n);
+            if (target >= n)
+            {
+                keep[h] = Enumerable.Range(0, n).ToArray();
+                continue;
+            }
+            if (scores.Length < n) scores = new float[n];
+            Score(context, h, scores.AsSpan(0, n));
+            keep[h] = TokenSelection.Select(scores.AsSpan(0, n), target, Sinks, RecentWindow);
+            changes |= keep[h].Length < n;
+        }
+        return changes ? new KeepPlan(context.Layer, keep) : null;
+    }
+}
