@@ -17,7 +17,7 @@ public sealed class GenerateCommand : ICommand
     public string Summary => "generate text from a prompt (llama.cpp-style flags)";
 
     /// <inheritdoc/>
-    public string Usage => "usage: managedkv generate [options]\n" + ModelOptions.Usage + """
+    public string Usage => "usage: managedkv generate [options]\n" + ModelOptions.Usage + PressOptions.Usage + """
           -p, --prompt TEXT    prompt (default: "Once upon a time")
           -n, --n-predict N    tokens to generate (default: 64; -1 = until EOS or context end)
           --temp T             temperature, 0 = greedy (default: 0.8)
@@ -49,13 +49,14 @@ public sealed class GenerateCommand : ICommand
         };
         bool ignoreEos = args.Flag("--ignore-eos");
         var stops = args.Strings("--stop");
+        var compression = PressOptions.Parse(args);
         args.ThrowOnUnused(0);
 
         using var source = model.OpenSource();
         var tokenizer = source.CreateTokenizer();
         using var backend = model.CreateBackend();
         using var transformer = model.CreateTransformer(source, backend);
-        var session = new Session(transformer);
+        var session = new Session(transformer) { Compression = compression.CreateRunner(transformer.Config) };
         var sampler = new Sampler(transformer.VocabSize, sampling);
 
         int[] promptTokens = tokenizer.Encode(prompt, addSpecial: true);
@@ -100,7 +101,10 @@ public sealed class GenerateCommand : ICommand
         stderr.WriteLine($"prompt: {promptTokens.Length} tokens in {prefillSeconds * 1000:F1} ms ({promptTokens.Length / prefillSeconds:F1} tokens/s)");
         int decoded = Math.Max(0, generated - 1);
         stderr.WriteLine($"decode: {decoded} tokens in {decodeSeconds * 1000:F1} ms ({(decoded > 0 ? decoded / decodeSeconds : 0):F1} tokens/s)");
-        stderr.WriteLine($"cache: {session.Cache.ByteCount:N0} bytes for {session.Cache.SequenceLength} positions");
+        var cache = session.Cache;
+        string presses = session.Compression is null ? "none" : string.Join(" + ", session.Compression.Presses.Select(p => p.Name));
+        stderr.WriteLine($"cache: {cache.ByteCount:N0} bytes vs full cache {cache.FullCacheBytes:N0} bytes for {cache.SequenceLength} positions "
+            + $"(press: {presses}; effective ratio {(cache.FullCacheBytes == 0 ? 1 : (double)cache.ByteCount / cache.FullCacheBytes):F3} kept)");
         return 0;
     }
 }

@@ -1,0 +1,36 @@
+using ManagedKv.Cli.Infrastructure;
+using ManagedKv.Model.Compression;
+
+namespace ManagedKv.Cli.Commands;
+
+/// <summary><c>managedkv presses</c>: every compression method with its parameters, defaults and paper.</summary>
+public sealed class PressesCommand : ICommand
+{
+    /// <inheritdoc/>
+    public string Name => "presses";
+
+    /// <inheritdoc/>
+    public string Summary => "list the KV-cache compression methods, their parameters and papers";
+
+    /// <inheritdoc/>
+    public string Usage => "usage: managedkv presses";
+
+    /// <inheritdoc/>
+    public IReadOnlySet<string> Switches { get; } = new HashSet<string>();
+
+    /// <inheritdoc/>
+    public int Run(CommandLine args, TextWriter stdout, TextWriter stderr)
+    {
+        args.ThrowOnUnused(0);
+        stdout.WriteLine("Every press also takes --compression C (fraction removed) or --token-budget N.");
+        foreach (var d in PressRegistry.All)
+        {
+            stdout.WriteLine();
+            stdout.WriteLine($"{d.Name}: {d.Summary}");
+            stdout.WriteLine($"  paper: {d.Paper}");
+            foreach (var p in d.Parameters)
+                stdout.WriteLine($"  --press-arg {p.Name}=<{p.Type}>  (default {p.Default})  {p.Description}");
+        }
+        return 0;
+    }
+}
