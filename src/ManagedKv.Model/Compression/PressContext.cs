@@ -17,7 +17,9 @@ public enum CompressionPhase
 /// <param name="Cache">The cache (read-only by convention; edits go through plans).</param>
 /// <param name="Config">The model's hyper-parameters.</param>
 /// <param name="Phase">Prefill or decode.</param>
-public sealed record PressContext(int Layer, KvCache Cache, ModelConfig Config, CompressionPhase Phase)
+/// <param name="Backend">The backend, when the press runs inside a forward pass (its <see cref="IPressScoring"/>
+/// kernels, if any, replace the scalar scoring); null in unit tests.</param>
+public sealed record PressContext(int Layer, KvCache Cache, ModelConfig Config, CompressionPhase Phase, Inference.IBackend? Backend = null)
 {
     /// <summary>The layer's KV head <paramref name="kvHead"/>.</summary>
     public KvHead Head(int kvHead) => Cache.Head(Layer, kvHead);

@@ -30,7 +30,7 @@ public sealed class PressRunner(ModelConfig config, IReadOnlyList<IKvPress> pres
     public void AfterLayer(in LayerEvent e)
     {
         if (!e.IsFinalChunk) return;
-        var context = new PressContext(e.Layer, e.Cache, config, Phase);
+        var context = new PressContext(e.Layer, e.Cache, config, Phase, e.Backend);
         foreach (var press in Presses)
         {
             var plan = Phase == CompressionPhase.Prefill ? press.CompressPrefill(context) : press.CompressDecode(context);

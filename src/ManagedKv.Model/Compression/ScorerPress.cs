@@ -20,9 +20,11 @@ public abstract class ScorerPress : IKvPress
     public int RecentWindow { get; init; }
 
     /// <summary>
-    /// Writes one score per token of KV head <paramref name="kvHead"/> (higher = keep), [head.Count].
+    /// Writes one score per token of KV head <paramref name="kvHead"/> (higher = keep), [head.Count]. This scalar
+    /// code is the oracle; a backend may supply a faster kernel through <see cref="IPressScoring"/>, which must
+    /// give the same plan.
     /// </summary>
-    protected abstract void Score(PressContext context, int kvHead, Span<float> scores);
+    public abstract void Score(PressContext context, int kvHead, Span<float> scores);
 
     /// <summary>Tokens to keep in a head of <paramref name="tokens"/> tokens at this layer.</summary>
     protected virtual int KeepCount(PressContext context, int tokens) => Budget.KeepCount(tokens);
@@ -48,7 +50,8 @@ public abstract class ScorerPress : IKvPress
                 continue;
             }
             if (scores.Length < n) scores = new float[n];
-            Score(context, h, scores.AsSpan(0, n));
+            if (context.Backend is not IPressScoring fast || !fast.TryScore(this, context, h, scores.AsSpan(0, n)))
+                Score(context, h, scores.AsSpan(0, n));
             keep[h] = TokenSelection.Select(scores.AsSpan(0, n), target, Sinks, RecentWindow);
             changes |= keep[h].Length < n;
         }

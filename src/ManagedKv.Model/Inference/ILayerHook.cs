@@ -7,8 +7,12 @@ namespace ManagedKv.Model.Inference;
 /// <param name="Cache">The sequence's cache.</param>
 /// <param name="Positions">Positions of the tokens this forward call processed in this micro-batch.</param>
 /// <param name="IsFinalChunk">True for the last micro-batch of the forward call (always true when decoding).</param>
-public readonly ref struct LayerEvent(int Layer, KvCache Cache, ReadOnlySpan<int> Positions, bool IsFinalChunk)
+/// <param name="Backend">The backend running the pass (presses may use its scoring kernels).</param>
+public readonly ref struct LayerEvent(int Layer, KvCache Cache, ReadOnlySpan<int> Positions, bool IsFinalChunk, IBackend Backend)
 {
+    /// <summary>The backend running the pass.</summary>
+    public IBackend Backend { get; } = Backend;
+
     /// <summary>The layer index.</summary>
     public int Layer { get; } = Layer;
 

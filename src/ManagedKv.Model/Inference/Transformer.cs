@@ -121,7 +121,7 @@ public sealed class Transformer : IDisposable
             b.Attention(w.Q, cache, l, positions, w.Attended);
             b.MatMul(blk.Output, w.Attended, n, w.Projected);
             b.Add(w.X, w.Projected, n);
-            hook?.AfterLayer(new LayerEvent(l, cache, positions, finalChunk));
+            hook?.AfterLayer(new LayerEvent(l, cache, positions, finalChunk, b));
 
             // feed-forward
             b.RmsNorm(w.X, blk.FfnNorm, c.RmsNormEps, n, w.Normed);

@@ -22,7 +22,7 @@ public sealed class KnormPress : ScorerPress
     protected override bool CompressesLayer(int layer) => layer >= SkipLayers;
 
     /// <inheritdoc/>
-    protected override void Score(PressContext context, int kvHead, Span<float> scores)
+    public override void Score(PressContext context, int kvHead, Span<float> scores)
     {
         var keys = context.Head(kvHead).Keys;
         Span<float> key = stackalloc float[keys.Width];

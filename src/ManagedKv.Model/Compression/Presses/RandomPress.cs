@@ -18,7 +18,7 @@ public sealed class RandomPress : ScorerPress
     public int Seed { get; init; }
 
     /// <inheritdoc/>
-    protected override void Score(PressContext context, int kvHead, Span<float> scores)
+    public override void Score(PressContext context, int kvHead, Span<float> scores)
     {
         var positions = context.Head(kvHead).Positions;
         for (int i = 0; i < scores.Length; i++)

@@ -16,7 +16,7 @@ public sealed class StreamingLlmPress : ScorerPress
     public override string Name => "streaming_llm";
 
     /// <inheritdoc/>
-    protected override void Score(PressContext context, int kvHead, Span<float> scores)
+    public override void Score(PressContext context, int kvHead, Span<float> scores)
     {
         // Later tokens score higher, so the top-k beyond the sinks is exactly the recent window.
         for (int i = 0; i < scores.Length; i++) scores[i] = i;
