@@ -42,6 +42,35 @@ public abstract class KvRows
     /// <summary>Decodes row <paramref name="index"/> to f32.</summary>
     public abstract void Read(int index, Span<float> destination);
 
+    /// <summary>
+    /// Dot products of <paramref name="query"/> with rows [start, start + results.Length), written to
+    /// <paramref name="results"/>. Attention kernels call this for storage formats they have no special path
+    /// for, so a quantised format is read in place instead of being expanded to f32 wholesale.
+    /// </summary>
+    public virtual void DotRows(ReadOnlySpan<float> query, int start, Span<float> results)
+    {
+        Span<float> row = Width <= 1024 ? stackalloc float[Width] : new float[Width];
+        for (int i = 0; i < results.Length; i++)
+        {
+            Read(start + i, row);
+            float dot = 0;
+            for (int d = 0; d < Width; d++) dot += query[d] * row[d];
+            results[i] = dot;
+        }
+    }
+
+    /// <summary>accumulator += Σ_i weights[i] · row[start + i] (the weighted value sum of attention).</summary>
+    public virtual void AccumulateRows(ReadOnlySpan<float> weights, int start, Span<float> accumulator)
+    {
+        Span<float> row = Width <= 1024 ? stackalloc float[Width] : new float[Width];
+        for (int i = 0; i < weights.Length; i++)
+        {
+            Read(start + i, row);
+            float w = weights[i];
+            for (int d = 0; d < Width; d++) accumulator[d] += w * row[d];
+        }
+    }
+
     /// <summary>Keeps only the rows at <paramref name="ascendingIndices"/> (strictly increasing), in that order.</summary>
     public abstract void Keep(ReadOnlySpan<int> ascendingIndices);
 
