@@ -4,7 +4,7 @@ using ManagedKv.Model.Config;
 namespace ManagedKv.Cli.Infrastructure;
 
 /// <summary>Compression flags shared by model-running commands: <c>--press</c>, <c>--compression</c>, <c>--press-arg</c>.</summary>
-public sealed record PressOptions(IReadOnlyList<string> Names, double Compression, int? TokenBudget, IReadOnlyDictionary<string, string> Arguments)
+public sealed record PressOptions(IReadOnlyList<string> Names, double Compression, int? TokenBudget, IReadOnlyDictionary<string, string> Arguments, string? DumpDirectory)
 {
     /// <summary>Usage lines for these options.</summary>
     public const string Usage = """
@@ -12,6 +12,7 @@ public sealed record PressOptions(IReadOnlyList<string> Names, double Compressio
           --compression C      fraction of the cache removed, in [0, 1) (default: 0.5)
           --token-budget N     keep at most N tokens per head instead of a ratio
           --press-arg K=V      a press parameter (repeatable)
+          --dump DIR           write each press's input keys/values (.npy) and plan (.json) per layer
         """;
 
     /// <summary>Reads the compression flags.</summary>
@@ -29,7 +30,9 @@ public sealed record PressOptions(IReadOnlyList<string> Names, double Compressio
             arguments[kv[..eq]] = kv[(eq + 1)..];
         }
         if (names.Count == 0 && arguments.Count > 0) throw new CliException("--press-arg needs a --press");
-        return new PressOptions(names, compression, budget, arguments);
+        string? dump = args.String("--dump");
+        if (dump is not null && names.Count == 0) throw new CliException("--dump needs a --press");
+        return new PressOptions(names, compression, budget, arguments, dump);
     }
 
     /// <summary>The runner for the chosen presses, or null when none was asked for.</summary>
@@ -55,6 +58,6 @@ public sealed record PressOptions(IReadOnlyList<string> Names, double Compressio
         foreach (string key in Arguments.Keys)
             if (!Names.Any(n => PressRegistry.Get(n).Parameters.Any(p => p.Name == key)))
                 throw new CliException($"no chosen press has a parameter '{key}'");
-        return new PressRunner(config, presses);
+        return new PressRunner(config, presses) { Dump = DumpDirectory is null ? null : new ManagedKv.Model.Diagnostics.PressDump(DumpDirectory) };
     }
 }

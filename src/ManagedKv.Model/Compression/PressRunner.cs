@@ -23,6 +23,9 @@ public sealed class PressRunner(ModelConfig config, IReadOnlyList<IKvPress> pres
     /// <summary>Whether applied plans are recorded in <see cref="History"/>.</summary>
     public bool Record { get; set; }
 
+    /// <summary>When set, every press invocation's inputs and plan are written there (<c>--dump</c>).</summary>
+    public Diagnostics.PressDump? Dump { get; set; }
+
     /// <summary>Every plan applied while <see cref="Record"/> was on, in order.</summary>
     public IReadOnlyList<KvPlan> History => _history;
 
@@ -34,6 +37,7 @@ public sealed class PressRunner(ModelConfig config, IReadOnlyList<IKvPress> pres
         foreach (var press in Presses)
         {
             var plan = Phase == CompressionPhase.Prefill ? press.CompressPrefill(context) : press.CompressDecode(context);
+            if (Dump is not null && (plan is not null || Phase == CompressionPhase.Prefill)) Dump.Record(press, context, plan);
             if (plan is null) continue;
             e.Cache.Apply(plan);
             if (Record) _history.Add(plan);
