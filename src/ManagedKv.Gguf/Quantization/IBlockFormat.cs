@@ -2,7 +2,7 @@ namespace ManagedKv.Gguf;
 
 /// <summary>
 /// A quantised block layout, as static members so that the shared loops (<see cref="LegacyQuant"/>,
-/// …) are specialised per format by the JIT, with no delegate or
+/// <see cref="KQuant"/>, <see cref="KQuantAsym"/>) are specialised per format by the JIT, with no delegate or
 /// virtual calls. Each public format class (<see cref="Q4_0"/>, <see cref="Q3K"/>, …) implements it in a nested
 /// <c>Format</c> struct, next to the block layout it documents.
 /// </summary>
