@@ -29,7 +29,8 @@ internal static class KQuant
     }
 
     /// <summary>
-    /// dequantize_row_q2_K / q4_K / q5_K: per sub-block, dl = d·sc and ml = dmin·m, y = dl·q − ml.
+    /// dequantize_row_q2_K / q4_K / q5_K: per sub-block, dl = d·sc and ml = dmin·m, y = dl·q − ml (the
+    /// skeleton of <see cref="DequantizeScaled{T}"/> with the min term and sub-blocks of either size).
     /// </summary>
     public static void DequantizeWithMinimum<T>(ReadOnlySpan<byte> src, Span<float> dst) where T : IKMinimumFormat
     {

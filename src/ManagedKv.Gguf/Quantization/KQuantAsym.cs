@@ -50,7 +50,10 @@ internal static class KQuantAsym
         }
     }
 
-    /// <summary>ggml_vec_dot_q4_K_q8_K / ggml_vec_dot_q5_K_q8_K in the generic scalar order.</summary>
+    /// <summary>
+    /// ggml_vec_dot_q4_K_q8_K / ggml_vec_dot_q5_K_q8_K in the generic scalar order: the lanes of
+    /// <see cref="KQuant.DotScaled{T}"/> over sub-blocks of 32, plus sumf −= (dmin·dy)·Σ bsums·m per block.
+    /// </summary>
     public static float Dot<T>(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) where T : IKMinimumFormat
     {
         int nb = Rows.CheckDot(x, y, T.BlockBytes, Q8K.BlockBytes);

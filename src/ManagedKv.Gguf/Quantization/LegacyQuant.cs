@@ -117,7 +117,10 @@ internal static class LegacyQuant
         return sumf;
     }
 
-    /// <summary>ggml_vec_dot_q4_1_q8_1 / q5_1_q8_1 (generic scalar order): sumf += (dx·dy)·sumi + m·s per block.</summary>
+    /// <summary>
+    /// ggml_vec_dot_q4_1_q8_1 / q5_1_q8_1 (generic scalar order): sumf += (dx·dy)·sumi + m·s per block. Not
+    /// <see cref="DotQ8_0{T}"/>: the activations are Q8_1 blocks and each block adds the m·s term.
+    /// </summary>
     public static float DotQ8_1<T>(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) where T : ILegacyMinimumFormat
     {
         int nb = Rows.CheckDot(x, y, T.BlockBytes, Q8_1.BlockBytes);
