@@ -224,17 +224,17 @@ internal static class KQuantFit
     /// 0..3 in bits 0..5; sub-blocks 4..7 keep their low 4 bits in bytes 8..11 (scale low nibble, min high
     /// nibble) and their top 2 bits in bits 6..7 of bytes 0..3 (scale) and 4..7 (min).
     /// </summary>
-    public static void GetScaleMinK4(int j, ReadOnlySpan<byte> q, out byte scale, out byte min)
+    public static void GetScaleMinK4(int j, ReadOnlySpan<byte> q, out int scale, out int min)
     {
         if (j < 4)
         {
-            scale = (byte)(q[j] & 63);
-            min = (byte)(q[j + 4] & 63);
+            scale = q[j] & 63;
+            min = q[j + 4] & 63;
         }
         else
         {
-            scale = (byte)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-            min = (byte)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+            scale = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+            min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
         }
     }
 

@@ -62,7 +62,8 @@ public static class Q3K
         {
             ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            for (int j = 0; j < 16; ++j) scales[j] = KQuantFit.MakeQ3Quants(4, x.Slice(16 * j, 16), l.Slice(16 * j, 16));
+            for (int j = 0; j < 16; ++j)
+                scales[j] = KQuantFit.MakeQ3Quants(4, x.Slice(16 * j, 16), l.Slice(16 * j, 16));
             float maxScale = QuantMath.MaxByMagnitude(scales, out _);
             Span<byte> sc = b.Slice(OffsetScales, 12);
             sc.Clear();

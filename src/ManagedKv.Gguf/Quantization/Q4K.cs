@@ -61,8 +61,7 @@ public static class Q4K
     /// ggml_vec_dot_q4_K_q8_K (generic scalar order): eight int32 lanes of sc·(q·q8); the min term
     /// Σ bsums[j]·m[j/2] is subtracted per block as sumf −= (dmin·dy)·sumi; lane sums are added at the end.
     /// </summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) =>
-        KQuantAsym.Dot<Format>(x, y);
+    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => KQuantAsym.Dot<Format>(x, y);
 
     /// <summary>This layout for the shared loops of <see cref="KQuant"/> and <see cref="KQuantAsym"/>.</summary>
     internal readonly struct Format : IKMinimumFormat, IPackedFormat
@@ -75,12 +74,7 @@ public static class Q4K
         public static int OffsetScales => Q4K.OffsetScales;
         public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => Q4K.Unpack(block, q);
         public static void Pack(ReadOnlySpan<byte> codes, Span<byte> block) => PackCodes(codes, block);
-
-        public static void ScaleMin(ReadOnlySpan<byte> block, int s, out int scale, out int min)
-        {
-            KQuantFit.GetScaleMinK4(s, block.Slice(OffsetScales, 12), out byte sc, out byte m);
-            scale = sc;
-            min = m;
-        }
+        public static void ScaleMin(ReadOnlySpan<byte> block, int s, out int scale, out int min) =>
+            KQuantFit.GetScaleMinK4(s, block.Slice(OffsetScales, 12), out scale, out min);
     }
 }

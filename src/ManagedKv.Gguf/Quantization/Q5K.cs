@@ -73,8 +73,7 @@ public static class Q5K
     }
 
     /// <summary>ggml_vec_dot_q5_K_q8_K (generic scalar order); see <see cref="Q4K.Dot"/>.</summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) =>
-        KQuantAsym.Dot<Format>(x, y);
+    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => KQuantAsym.Dot<Format>(x, y);
 
     /// <summary>This layout for the shared loops of <see cref="KQuant"/> and <see cref="KQuantAsym"/>.</summary>
     internal readonly struct Format : IKMinimumFormat, IPackedFormat
@@ -87,12 +86,7 @@ public static class Q5K
         public static int OffsetScales => Q5K.OffsetScales;
         public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => Q5K.Unpack(block, q);
         public static void Pack(ReadOnlySpan<byte> codes, Span<byte> block) => PackCodes(codes, block);
-
-        public static void ScaleMin(ReadOnlySpan<byte> block, int s, out int scale, out int min)
-        {
-            KQuantFit.GetScaleMinK4(s, block.Slice(OffsetScales, 12), out byte sc, out byte m);
-            scale = sc;
-            min = m;
-        }
+        public static void ScaleMin(ReadOnlySpan<byte> block, int s, out int scale, out int min) =>
+            KQuantFit.GetScaleMinK4(s, block.Slice(OffsetScales, 12), out scale, out min);
     }
 }

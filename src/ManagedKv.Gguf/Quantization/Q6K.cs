@@ -64,7 +64,8 @@ public static class Q6K
         {
             ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            for (int ib = 0; ib < BlockSize / 16; ++ib) scales[ib] = KQuantFit.MakeQxQuants(32, x.Slice(16 * ib, 16), l.Slice(16 * ib, 16));
+            for (int ib = 0; ib < BlockSize / 16; ++ib)
+                scales[ib] = KQuantFit.MakeQxQuants(32, x.Slice(16 * ib, 16), l.Slice(16 * ib, 16));
             float maxScale = QuantMath.MaxByMagnitude(scales, out float maxAbsScale);
             if (maxAbsScale < KQuantFit.GroupMaxEps)
             {
