@@ -48,13 +48,7 @@ public static class GgmlQuants
     }
 
     /// <summary>True when <see cref="QuantizeRow"/> supports <paramref name="type"/>.</summary>
-    public static bool CanQuantize(GgmlType type) => type switch
-    {
-        GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 or
-        GgmlType.Q4_0 or GgmlType.Q4_1 or GgmlType.Q5_0 or GgmlType.Q5_1 or GgmlType.Q8_0 or GgmlType.Q8_1 or
-        GgmlType.Q2_K or GgmlType.Q3_K or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K or GgmlType.Q8_K => true,
-        _ => false,
-    };
+    public static bool CanQuantize(GgmlType type) => CanDequantize(type); // every type here goes both ways
 
     /// <summary>
     /// Encodes one row with llama.cpp's reference quantiser for <paramref name="type"/> (the <c>*_ref</c>

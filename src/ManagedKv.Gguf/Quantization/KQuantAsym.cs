@@ -1,46 +1,17 @@
 namespace ManagedKv.Gguf;
 
 /// <summary>
-/// The parts of Q4_K and Q5_K that differ only in code width: d and dmin at offsets 0 and 2, twelve
-/// packed 6-bit scale/min bytes at offset 4, then the codes.
+/// The quantiser and dot product of Q4_K and Q5_K, which differ only in code width: d, dmin, then twelve
+/// packed 6-bit scale/min bytes (<see cref="KQuantFit.GetScaleMinK4"/>), then the codes.
 /// </summary>
 internal static class KQuantAsym
 {
-    /// <summary>Packs 256 codes (one byte each) into a block's code bytes.</summary>
-    public delegate void PackCodes(ReadOnlySpan<byte> codes, Span<byte> block);
-
-    /// <summary>Unpacks a block's 256 codes into one signed byte each, in value order.</summary>
-    public delegate void UnpackCodes(ReadOnlySpan<byte> block, Span<sbyte> codes);
-
-    private const int BlockSize = 256;
-
-    /// <summary>dequantize_row_q4_K / q5_K: per sub-block j, d1 = d·sc[j] and m1 = dmin·m[j], y = d1·q − m1.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst, int blockBytes, UnpackCodes unpack)
-    {
-        int nb = Rows.Check(src, dst.Length, BlockSize, blockBytes);
-        Span<sbyte> q = stackalloc sbyte[BlockSize];
-        for (int i = 0; i < nb; i++)
-        {
-            ReadOnlySpan<byte> b = src.Slice(i * blockBytes, blockBytes);
-            Span<float> y = dst.Slice(i * BlockSize, BlockSize);
-            float d = Fp16.Read(b, 0), min = Fp16.Read(b, 2);
-            ReadOnlySpan<byte> packed = b.Slice(4, 12);
-            unpack(b, q);
-            for (int j = 0; j < 8; j++)
-            {
-                KQuantFit.GetScaleMinK4(j, packed, out byte sc, out byte m);
-                float d1 = d * sc, m1 = min * m;
-                for (int l = 0; l < 32; ++l) y[32 * j + l] = d1 * q[32 * j + l] - m1;
-            }
-        }
-    }
-
     /// <summary>quantize_row_q4_K_ref / quantize_row_q5_K_ref, parameterised by code width and search grid.</summary>
-    public static void Quantize(ReadOnlySpan<float> src, Span<byte> dst, int blockBytes, int nmax, float rmin, float rdelta,
-        int nstep, PackCodes pack)
+    public static void Quantize<T>(ReadOnlySpan<float> src, Span<byte> dst, int nmax, float rmin, float rdelta, int nstep)
+        where T : IKMinimumFormat, IPackedFormat
     {
-        int nb = Rows.Check(dst, src.Length, BlockSize, blockBytes);
-        Span<byte> l = stackalloc byte[BlockSize];
+        int nb = Rows.Check(dst, src.Length, T.BlockSize, T.BlockBytes);
+        Span<byte> l = stackalloc byte[T.BlockSize];
         Span<byte> laux = stackalloc byte[32];
         Span<float> weights = stackalloc float[32];
         Span<float> mins = stackalloc float[8];
@@ -49,8 +20,8 @@ internal static class KQuantAsym
         Span<byte> lm = stackalloc byte[8];
         for (int i = 0; i < nb; i++)
         {
-            ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
-            Span<byte> b = dst.Slice(i * blockBytes, blockBytes);
+            ReadOnlySpan<float> x = src.Slice(i * T.BlockSize, T.BlockSize);
+            Span<byte> b = dst.Slice(i * T.BlockBytes, T.BlockBytes);
             float maxScale = 0, maxMin = 0;
             for (int j = 0; j < 8; ++j)
             {
@@ -71,58 +42,47 @@ internal static class KQuantAsym
                 ls[j] = Math.Min((byte)63, (byte)QuantMath.NearestInt(invScale * scales[j]));
                 lm[j] = Math.Min((byte)63, (byte)QuantMath.NearestInt(invMin * mins[j]));
             }
-            Span<byte> packed = b.Slice(4, 12);
-            KQuantFit.PackScaleMinK4(ls, lm, packed);
-            Fp16.Write(b, 0, maxScale / 63f);
-            Fp16.Write(b, 2, maxMin / 63f);
-            float d0 = Fp16.Read(b, 0), dmin0 = Fp16.Read(b, 2);
-            for (int j = 0; j < 8; ++j)
-            {
-                KQuantFit.GetScaleMinK4(j, packed, out byte sc, out byte m);
-                float d = d0 * sc;
-                if (d == 0) continue; // keep make_qkx2_quants' codes
-                float dm = dmin0 * m;
-                for (int ii = 0; ii < 32; ++ii)
-                {
-                    int li = QuantMath.NearestInt((x[32 * j + ii] + dm) / d);
-                    l[32 * j + ii] = (byte)Math.Max(0, Math.Min(nmax, li));
-                }
-            }
-            pack(l, b);
+            KQuantFit.PackScaleMinK4(ls, lm, b.Slice(T.OffsetScales, 12));
+            Fp16.Write(b, T.OffsetD, maxScale / 63f);
+            Fp16.Write(b, T.OffsetDmin, maxMin / 63f);
+            KQuant.ReRoundWithMinimum<T>(x, l, b, nmax);
+            T.Pack(l, b);
         }
     }
 
-    /// <summary>ggml_vec_dot_q4_K_q8_K / ggml_vec_dot_q5_K_q8_K in the generic scalar order.</summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y, int blockBytes, UnpackCodes unpack)
+    /// <summary>
+    /// ggml_vec_dot_q4_K_q8_K / ggml_vec_dot_q5_K_q8_K in the generic scalar order: the lanes of
+    /// <see cref="KQuant.DotScaled{T}"/> over sub-blocks of 32, plus sumf −= (dmin·dy)·Σ bsums·m per block.
+    /// </summary>
+    public static float Dot<T>(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) where T : IKMinimumFormat
     {
-        int nb = Rows.CheckDot(x, y, blockBytes, Q8K.BlockBytes);
-        Span<sbyte> a = stackalloc sbyte[BlockSize];
+        int nb = Rows.CheckDot(x, y, T.BlockBytes, Q8K.BlockBytes);
+        Span<sbyte> a = stackalloc sbyte[T.BlockSize];
         Span<int> aux32 = stackalloc int[8];
         Span<float> sums = stackalloc float[8];
         sums.Clear();
         float sumf = 0;
         for (int i = 0; i < nb; ++i)
         {
-            ReadOnlySpan<byte> bx = x.Slice(i * blockBytes, blockBytes);
+            ReadOnlySpan<byte> bx = x.Slice(i * T.BlockBytes, T.BlockBytes);
             ReadOnlySpan<byte> by = y.Slice(i * Q8K.BlockBytes, Q8K.BlockBytes);
-            unpack(bx, a);
+            T.Unpack(bx, a);
             aux32.Clear();
-            ReadOnlySpan<byte> packed = bx.Slice(4, 12);
             int sumi = 0;
             for (int j = 0; j < 16; ++j)
             {
-                KQuantFit.GetScaleMinK4(j / 2, packed, out _, out byte m);
+                T.ScaleMin(bx, j / 2, out _, out int m); // bsums cover 16 values, sub-blocks 32
                 sumi += Q8K.ReadBsum(by, j) * m;
             }
             for (int j = 0; j < 8; ++j)
             {
-                KQuantFit.GetScaleMinK4(j, packed, out byte sc, out _);
+                T.ScaleMin(bx, j, out int sc, out _);
                 KDot.Accumulate(aux32, sc, a.Slice(32 * j, 32), by.Slice(Q8K.OffsetQs + 32 * j, 32));
             }
             float dy = Q8K.ReadD(by);
-            float d = Fp16.Read(bx, 0) * dy;
+            float d = Fp16.Read(bx, T.OffsetD) * dy;
             for (int l = 0; l < 8; ++l) sums[l] += d * aux32[l];
-            float dmin = Fp16.Read(bx, 2) * dy;
+            float dmin = Fp16.Read(bx, T.OffsetDmin) * dy;
             sumf -= dmin * sumi;
         }
         for (int l = 0; l < 8; ++l) sumf += sums[l];

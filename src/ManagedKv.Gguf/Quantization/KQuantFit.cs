@@ -19,49 +19,17 @@ internal static class KQuantFit
     /// <returns>The fitted scale (x ≈ scale·(L − nmax)).</returns>
     public static float MakeQxQuants(int nmax, ReadOnlySpan<float> x, Span<sbyte> l)
     {
-        int n = x.Length;
-        float max = 0, amax = 0;
-        for (int i = 0; i < n; ++i)
-        {
-            float ax = MathF.Abs(x[i]);
-            if (ax > amax) { amax = ax; max = x[i]; }
-        }
-        if (amax < GroupMaxEps)
-        {
-            l[..n].Clear();
-            return 0f;
-        }
-        float iscale = -nmax / max;
-        float sumlx = 0, suml2 = 0;
-        for (int i = 0; i < n; ++i)
-        {
-            int li = Math.Max(-nmax, Math.Min(nmax - 1, QuantMath.NearestInt(iscale * x[i])));
-            l[i] = (sbyte)(li + nmax);
-            float w = x[i] * x[i];
-            sumlx += w * x[i] * li;
-            suml2 += w * li * li;
-        }
+        if (!StartFromMax(nmax, x, l, nmax, out float max, out float sumlx, out float suml2)) return 0f;
         float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
         float best = scale * sumlx;
+        Span<sbyte> laux = stackalloc sbyte[x.Length];
         for (int step = -9; step <= 9; ++step)
         {
             if (step == 0) continue;
-            iscale = -(nmax + 0.1f * step) / max;
-            sumlx = suml2 = 0;
-            for (int i = 0; i < n; ++i)
-            {
-                int li = Math.Max(-nmax, Math.Min(nmax - 1, QuantMath.NearestInt(iscale * x[i])));
-                float w = x[i] * x[i];
-                sumlx += w * x[i] * li;
-                suml2 += w * li * li;
-            }
+            RoundWeighted(nmax, -(nmax + 0.1f * step) / max, x, laux, nmax, out sumlx, out suml2);
             if (suml2 > 0 && sumlx * sumlx > best * suml2)
             {
-                for (int i = 0; i < n; ++i)
-                {
-                    int li = QuantMath.NearestInt(iscale * x[i]);
-                    l[i] = (sbyte)(nmax + Math.Max(-nmax, Math.Min(nmax - 1, li)));
-                }
+                laux.CopyTo(l);
                 scale = sumlx / suml2;
                 best = scale * sumlx;
             }
@@ -75,28 +43,9 @@ internal static class KQuantFit
     /// </summary>
     public static float MakeQ3Quants(int nmax, ReadOnlySpan<float> x, Span<sbyte> l)
     {
+        // The descent below works on the signed codes; the nmax offset is added at the end.
+        if (!StartFromMax(nmax, x, l, 0, out _, out float sumlx, out float suml2)) return 0f;
         int n = x.Length;
-        float max = 0, amax = 0;
-        for (int i = 0; i < n; ++i)
-        {
-            float ax = MathF.Abs(x[i]);
-            if (ax > amax) { amax = ax; max = x[i]; }
-        }
-        if (amax < GroupMaxEps)
-        {
-            l[..n].Clear();
-            return 0f;
-        }
-        float iscale = -nmax / max;
-        float sumlx = 0, suml2 = 0;
-        for (int i = 0; i < n; ++i)
-        {
-            int li = Math.Max(-nmax, Math.Min(nmax - 1, QuantMath.NearestInt(iscale * x[i])));
-            l[i] = (sbyte)li;
-            float w = x[i] * x[i];
-            sumlx += w * x[i] * li;
-            suml2 += w * li * li;
-        }
         for (int itry = 0; itry < 5; ++itry)
         {
             int changed = 0;
@@ -126,6 +75,44 @@ internal static class KQuantFit
         }
         for (int i = 0; i < n; ++i) l[i] = (sbyte)(l[i] + nmax);
         return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
+    }
+
+    /// <summary>
+    /// The start of make_qx_quants and make_q3_quants: max = the signed value of largest magnitude; a group
+    /// whose |max| is below <see cref="GroupMaxEps"/> gets all-zero codes and false; otherwise the codes at
+    /// iscale = −nmax/max as <see cref="RoundWeighted"/>.
+    /// </summary>
+    private static bool StartFromMax(int nmax, ReadOnlySpan<float> x, Span<sbyte> l, int offset,
+        out float max, out float sumlx, out float suml2)
+    {
+        max = QuantMath.MaxByMagnitude(x, out float amax);
+        if (amax < GroupMaxEps)
+        {
+            l[..x.Length].Clear();
+            sumlx = suml2 = 0;
+            return false;
+        }
+        RoundWeighted(nmax, -nmax / max, x, l, offset, out sumlx, out suml2);
+        return true;
+    }
+
+    /// <summary>
+    /// The rounding pass of make_qx_quants / make_q3_quants: codes clamp(nearest_int(iscale·x), −nmax, nmax − 1),
+    /// stored plus <paramref name="offset"/> in <paramref name="l"/>, and the x²-weighted sums Σ w·x·code and
+    /// Σ w·code² accumulated in C's order.
+    /// </summary>
+    private static void RoundWeighted(int nmax, float iscale, ReadOnlySpan<float> x, Span<sbyte> l, int offset,
+        out float sumlx, out float suml2)
+    {
+        sumlx = suml2 = 0;
+        for (int i = 0; i < x.Length; ++i)
+        {
+            int li = Math.Max(-nmax, Math.Min(nmax - 1, QuantMath.NearestInt(iscale * x[i])));
+            l[i] = (sbyte)(li + offset);
+            float w = x[i] * x[i];
+            sumlx += w * x[i] * li;
+            suml2 += w * li * li;
+        }
     }
 
     /// <summary>
@@ -166,15 +153,12 @@ internal static class KQuantFit
         }
         float iscale = nmax / (max - min);
         float scale = 1 / iscale;
-        float bestError = 0;
         for (int i = 0; i < n; ++i)
         {
             int li = QuantMath.NearestInt(iscale * (x[i] - min));
             l[i] = (byte)Math.Max(0, Math.Min(nmax, li));
-            float diff = scale * l[i] + min - x[i];
-            diff = useMad ? MathF.Abs(diff) : diff * diff;
-            bestError += weights[i] * diff;
         }
+        float bestError = WeightedError(scale, min, l, x, weights, useMad);
         if (nstep < 1)
         {
             theMin = -min;
@@ -203,13 +187,7 @@ internal static class KQuantFit
                     thisMin = 0;
                     thisScale = sumXL / sumL2;
                 }
-                float curError = 0;
-                for (int i = 0; i < n; ++i)
-                {
-                    float diff = thisScale * laux[i] + thisMin - x[i];
-                    diff = useMad ? MathF.Abs(diff) : diff * diff;
-                    curError += weights[i] * diff;
-                }
+                float curError = WeightedError(thisScale, thisMin, laux, x, weights, useMad);
                 if (curError < bestError)
                 {
                     laux[..n].CopyTo(l);
@@ -224,22 +202,39 @@ internal static class KQuantFit
     }
 
     /// <summary>
+    /// make_qkx2_quants' error of codes <paramref name="l"/> under (scale, min): Σ w·|scale·l + min − x| with
+    /// <paramref name="useMad"/>, else Σ w·(scale·l + min − x)².
+    /// </summary>
+    private static float WeightedError(float scale, float min, ReadOnlySpan<byte> l, ReadOnlySpan<float> x,
+        ReadOnlySpan<float> weights, bool useMad)
+    {
+        float error = 0;
+        for (int i = 0; i < x.Length; ++i)
+        {
+            float diff = scale * l[i] + min - x[i];
+            diff = useMad ? MathF.Abs(diff) : diff * diff;
+            error += weights[i] * diff;
+        }
+        return error;
+    }
+
+    /// <summary>
     /// <c>get_scale_min_k4</c>: the 6-bit scale and min of sub-block <paramref name="j"/> (0..7) from the
     /// 12 packed bytes of a Q4_K/Q5_K block. Bytes 0..3 hold scales 0..3 in bits 0..5, bytes 4..7 hold mins
     /// 0..3 in bits 0..5; sub-blocks 4..7 keep their low 4 bits in bytes 8..11 (scale low nibble, min high
     /// nibble) and their top 2 bits in bits 6..7 of bytes 0..3 (scale) and 4..7 (min).
     /// </summary>
-    public static void GetScaleMinK4(int j, ReadOnlySpan<byte> q, out byte scale, out byte min)
+    public static void GetScaleMinK4(int j, ReadOnlySpan<byte> q, out int scale, out int min)
     {
         if (j < 4)
         {
-            scale = (byte)(q[j] & 63);
-            min = (byte)(q[j + 4] & 63);
+            scale = q[j] & 63;
+            min = q[j + 4] & 63;
         }
         else
         {
-            scale = (byte)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
-            min = (byte)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+            scale = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+            min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
         }
     }
 

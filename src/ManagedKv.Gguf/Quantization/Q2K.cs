@@ -27,25 +27,8 @@ public static class Q2K
     /// <summary>Offset of the f16 min scale.</summary>
     public const int OffsetDmin = 82;
 
-    /// <summary>dequantize_row_q2_K.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        int nb = Rows.Check(src, dst.Length, BlockSize, BlockBytes);
-        Span<sbyte> q = stackalloc sbyte[BlockSize];
-        for (int i = 0; i < nb; i++)
-        {
-            ReadOnlySpan<byte> b = src.Slice(i * BlockBytes, BlockBytes);
-            Span<float> y = dst.Slice(i * BlockSize, BlockSize);
-            float d = Fp16.Read(b, OffsetD), min = Fp16.Read(b, OffsetDmin);
-            Unpack(b, q);
-            for (int s = 0; s < 16; s++)
-            {
-                byte sc = b[OffsetScales + s];
-                float dl = d * (sc & 0xF), ml = min * (sc >> 4);
-                for (int l = 0; l < 16; ++l) y[16 * s + l] = dl * q[16 * s + l] - ml;
-            }
-        }
-    }
+    /// <summary>dequantize_row_q2_K: y = (d·sc)·q − dmin·m per sub-block of 16.</summary>
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => KQuant.DequantizeWithMinimum<Format>(src, dst);
 
     /// <summary>The 256 codes (0..3) of a block, in value order.</summary>
     public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => TwoBitPlanes.Unpack(block.Slice(OffsetQs, 64), q);
@@ -69,6 +52,7 @@ public static class Q2K
             ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
             float maxScale = 0, maxMin = 0;
+            // Like KQuantAsym.Quantize's fit, but with weights |x| (not av_x + |x|) and absolute error.
             for (int j = 0; j < 16; ++j)
             {
                 ReadOnlySpan<float> xs = x.Slice(16 * j, 16);
@@ -99,25 +83,15 @@ public static class Q2K
             {
                 Fp16.Write(b, OffsetDmin, 0f);
             }
-            float d0 = Fp16.Read(b, OffsetD), dmin0 = Fp16.Read(b, OffsetDmin);
-            for (int j = 0; j < 16; ++j)
-            {
-                float d = d0 * (sc[j] & 0xF);
-                if (d == 0) continue; // keep make_qkx2_quants' codes
-                float dm = dmin0 * (sc[j] >> 4);
-                for (int ii = 0; ii < 16; ++ii)
-                {
-                    int li = QuantMath.NearestInt((x[16 * j + ii] + dm) / d);
-                    l[16 * j + ii] = (byte)Math.Max(0, Math.Min(3, li));
-                }
-            }
+            KQuant.ReRoundWithMinimum<Format>(x, l, b, nmax: 3);
             TwoBitPlanes.Pack(l, b.Slice(OffsetQs, 64));
         }
     }
 
     /// <summary>
     /// ggml_vec_dot_q2_K_q8_K (generic scalar order): isum = Σ sc·(q·q8) and summs = Σ bsums·m as
-    /// integers per block, then sumf += (dy·d)·isum − (dy·dmin)·summs.
+    /// integers per block, then sumf += (dy·d)·isum − (dy·dmin)·summs. Not <see cref="KQuantAsym"/>'s dot:
+    /// ggml sums this format as one integer per block instead of eight f32 lanes, and the rounding follows.
     /// </summary>
     public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
     {
@@ -144,5 +118,24 @@ public static class Q2K
             sumf += dall * isum - dmin * summs;
         }
         return sumf;
+    }
+
+    /// <summary>This layout for the shared loops of <see cref="KQuant"/>.</summary>
+    internal readonly struct Format : IKMinimumFormat
+    {
+        public static int BlockSize => Q2K.BlockSize;
+        public static int BlockBytes => Q2K.BlockBytes;
+        public static int SubBlockSize => 16;
+        public static int OffsetD => Q2K.OffsetD;
+        public static int OffsetDmin => Q2K.OffsetDmin;
+        public static int OffsetScales => Q2K.OffsetScales;
+        public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => Q2K.Unpack(block, q);
+
+        public static void ScaleMin(ReadOnlySpan<byte> block, int s, out int scale, out int min)
+        {
+            byte sc = block[OffsetScales + s];
+            scale = sc & 0xF;
+            min = sc >> 4;
+        }
     }
 }

@@ -45,23 +45,7 @@ public static class Q3K
     }
 
     /// <summary>dequantize_row_q3_K: y = (d·(sc − 32))·(q − 4).</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        int nb = Rows.Check(src, dst.Length, BlockSize, BlockBytes);
-        Span<sbyte> q = stackalloc sbyte[BlockSize];
-        for (int i = 0; i < nb; i++)
-        {
-            ReadOnlySpan<byte> b = src.Slice(i * BlockBytes, BlockBytes);
-            Span<float> y = dst.Slice(i * BlockSize, BlockSize);
-            float dAll = Fp16.Read(b, OffsetD);
-            Unpack(b, q);
-            for (int s = 0; s < 16; s++)
-            {
-                float dl = dAll * (Scale(b, s) - 32);
-                for (int l = 0; l < 16; ++l) y[16 * s + l] = dl * q[16 * s + l];
-            }
-        }
-    }
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => KQuant.DequantizeScaled<Format>(src, dst);
 
     /// <summary>
     /// quantize_row_q3_K_ref: each sub-block of 16 gets make_q3_quants(nmax 4, x²-weighted descent); the
@@ -78,13 +62,9 @@ public static class Q3K
         {
             ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float maxScale = 0, amax = 0;
             for (int j = 0; j < 16; ++j)
-            {
                 scales[j] = KQuantFit.MakeQ3Quants(4, x.Slice(16 * j, 16), l.Slice(16 * j, 16));
-                float scale = MathF.Abs(scales[j]);
-                if (scale > amax) { amax = scale; maxScale = scales[j]; }
-            }
+            float maxScale = QuantMath.MaxByMagnitude(scales, out _);
             Span<byte> sc = b.Slice(OffsetScales, 12);
             sc.Clear();
             if (maxScale != 0)
@@ -105,17 +85,7 @@ public static class Q3K
             {
                 Fp16.Write(b, OffsetD, 0f);
             }
-            float dAll = Fp16.Read(b, OffsetD);
-            for (int j = 0; j < 16; ++j)
-            {
-                float d = dAll * (sbyte)(Scale(b, j) - 32);
-                if (d == 0) continue; // keep make_q3_quants' codes
-                for (int ii = 0; ii < 16; ++ii)
-                {
-                    int li = Math.Max(-4, Math.Min(3, QuantMath.NearestInt(x[16 * j + ii] / d)));
-                    l[16 * j + ii] = (sbyte)(li + 4);
-                }
-            }
+            KQuant.ReRoundScaled<Format>(x, l, b, nmax: 4);
             Span<byte> hmask = b.Slice(OffsetHmask, 32);
             hmask.Clear();
             for (int j = 0; j < BlockSize; ++j)
@@ -136,26 +106,15 @@ public static class Q3K
     /// ggml_vec_dot_q3_K_q8_K (generic scalar order): eight int32 lanes of (sc − 32)·(q·q8) per group of 8;
     /// sums[l] += (dx·dy)·aux32[l]; lane sums added at the end.
     /// </summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
+    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => KQuant.DotScaled<Format>(x, y);
+
+    /// <summary>This layout for the shared loops of <see cref="KQuant"/>.</summary>
+    internal readonly struct Format : IKScaledFormat
     {
-        int nb = Rows.CheckDot(x, y, BlockBytes, Q8K.BlockBytes);
-        Span<sbyte> a = stackalloc sbyte[BlockSize];
-        Span<int> aux32 = stackalloc int[8];
-        Span<float> sums = stackalloc float[8];
-        sums.Clear();
-        for (int i = 0; i < nb; ++i)
-        {
-            ReadOnlySpan<byte> bx = x.Slice(i * BlockBytes, BlockBytes);
-            ReadOnlySpan<byte> by = y.Slice(i * Q8K.BlockBytes, Q8K.BlockBytes);
-            Unpack(bx, a);
-            aux32.Clear();
-            for (int j = 0; j < 16; ++j)
-                KDot.Accumulate(aux32, Scale(bx, j) - 32, a.Slice(16 * j, 16), by.Slice(Q8K.OffsetQs + 16 * j, 16));
-            float d = Fp16.Read(bx, OffsetD) * Q8K.ReadD(by);
-            for (int l = 0; l < 8; ++l) sums[l] += d * aux32[l];
-        }
-        float sumf = 0;
-        for (int l = 0; l < 8; ++l) sumf += sums[l];
-        return sumf;
+        public static int BlockSize => Q3K.BlockSize;
+        public static int BlockBytes => Q3K.BlockBytes;
+        public static int OffsetD => Q3K.OffsetD;
+        public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => Q3K.Unpack(block, q);
+        public static int Scale(ReadOnlySpan<byte> block, int s) => Q3K.Scale(block, s) - 32;
     }
 }

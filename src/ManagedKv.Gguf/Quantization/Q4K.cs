@@ -28,7 +28,7 @@ public static class Q4K
     public const int OffsetQs = 16;
 
     /// <summary>dequantize_row_q4_K: y = (d·sc)·q − dmin·m per sub-block of 32.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => KQuantAsym.Dequantize(src, dst, BlockBytes, Unpack);
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => KQuant.DequantizeWithMinimum<Format>(src, dst);
 
     /// <summary>
     /// quantize_row_q4_K_ref (what llama-quantize writes without an importance matrix): each sub-block of
@@ -36,7 +36,7 @@ public static class Q4K
     /// and mins are quantised to 6 bits against 63/max; values are re-rounded against the final f16 values.
     /// </summary>
     public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst) =>
-        KQuantAsym.Quantize(src, dst, BlockBytes, nmax: 15, rmin: -1f, rdelta: 0.1f, nstep: 20, PackCodes);
+        KQuantAsym.Quantize<Format>(src, dst, nmax: 15, rmin: -1f, rdelta: 0.1f, nstep: 20);
 
     private static void PackCodes(ReadOnlySpan<byte> l, Span<byte> block)
     {
@@ -61,6 +61,20 @@ public static class Q4K
     /// ggml_vec_dot_q4_K_q8_K (generic scalar order): eight int32 lanes of sc·(q·q8); the min term
     /// Σ bsums[j]·m[j/2] is subtracted per block as sumf −= (dmin·dy)·sumi; lane sums are added at the end.
     /// </summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) =>
-        KQuantAsym.Dot(x, y, BlockBytes, Unpack);
+    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => KQuantAsym.Dot<Format>(x, y);
+
+    /// <summary>This layout for the shared loops of <see cref="KQuant"/> and <see cref="KQuantAsym"/>.</summary>
+    internal readonly struct Format : IKMinimumFormat, IPackedFormat
+    {
+        public static int BlockSize => Q4K.BlockSize;
+        public static int BlockBytes => Q4K.BlockBytes;
+        public static int SubBlockSize => 32;
+        public static int OffsetD => Q4K.OffsetD;
+        public static int OffsetDmin => Q4K.OffsetDmin;
+        public static int OffsetScales => Q4K.OffsetScales;
+        public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => Q4K.Unpack(block, q);
+        public static void Pack(ReadOnlySpan<byte> codes, Span<byte> block) => PackCodes(codes, block);
+        public static void ScaleMin(ReadOnlySpan<byte> block, int s, out int scale, out int min) =>
+            KQuantFit.GetScaleMinK4(s, block.Slice(OffsetScales, 12), out scale, out min);
+    }
 }

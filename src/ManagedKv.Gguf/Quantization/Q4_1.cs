@@ -26,29 +26,28 @@ public static class Q4_1
     public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => LegacyQuant.Unpack(block.Slice(OffsetQs, 16), 0, 0, q);
 
     /// <summary>dequantize_row_q4_1: y = q·d + m.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) =>
-        WithMinimum.Dequantize(src, dst, BlockBytes, OffsetD, OffsetM, Unpack);
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => LegacyQuant.DequantizeWithMinimum<Format>(src, dst);
 
     /// <summary>
     /// quantize_row_q4_1_ref: d = (max − min)/15, m = min, codes = min(15, trunc((x − min)/d + 0.5)).
     /// </summary>
-    public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst)
-    {
-        int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
-        Span<byte> codes = stackalloc byte[BlockSize];
-        for (int i = 0; i < nb; i++)
-        {
-            Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float d = LegacyQuant.WithMinimum(src.Slice(i * BlockSize, BlockSize), codes, 15, clampAsInt8: true, out float min);
-            Fp16.Write(b, OffsetD, d);
-            Fp16.Write(b, OffsetM, min);
-            LegacyQuant.PackNibbles(codes, b.Slice(OffsetQs, 16));
-        }
-    }
+    public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst) =>
+        LegacyQuant.QuantizeWithMinimum<Format>(src, dst, nmax: 15, clampAsInt8: true);
 
     /// <summary>
     /// ggml_vec_dot_q4_1_q8_1 (generic scalar order): sumf += (dx·dy)·sumi + m·s per block, where s = dy·Σqy
     /// is the Q8_1 block's stored sum term.
     /// </summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => WithMinimum.Dot(x, y, BlockBytes, OffsetD, OffsetM, Unpack);
+    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => LegacyQuant.DotQ8_1<Format>(x, y);
+
+    /// <summary>This layout for the shared loops of <see cref="LegacyQuant"/>.</summary>
+    internal readonly struct Format : IPackedFormat, ILegacyMinimumFormat
+    {
+        public static int BlockSize => Q4_1.BlockSize;
+        public static int BlockBytes => Q4_1.BlockBytes;
+        public static int OffsetD => Q4_1.OffsetD;
+        public static int OffsetM => Q4_1.OffsetM;
+        public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => Q4_1.Unpack(block, q);
+        public static void Pack(ReadOnlySpan<byte> codes, Span<byte> block) => LegacyQuant.PackNibbles(codes, block.Slice(OffsetQs, 16));
+    }
 }

@@ -30,13 +30,13 @@ public static class Q5K
     public const int OffsetQs = 48;
 
     /// <summary>dequantize_row_q5_K: y = (d·sc)·q − dmin·m per sub-block of 32.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => KQuantAsym.Dequantize(src, dst, BlockBytes, Unpack);
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => KQuant.DequantizeWithMinimum<Format>(src, dst);
 
     /// <summary>
     /// quantize_row_q5_K_ref: as Q4_K's reference with nmax 31 and candidates −0.5 + 0.1·k + 31, k = 0..15.
     /// </summary>
     public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst) =>
-        KQuantAsym.Quantize(src, dst, BlockBytes, nmax: 31, rmin: -0.5f, rdelta: 0.1f, nstep: 15, PackCodes);
+        KQuantAsym.Quantize<Format>(src, dst, nmax: 31, rmin: -0.5f, rdelta: 0.1f, nstep: 15);
 
     private static void PackCodes(ReadOnlySpan<byte> l, Span<byte> block)
     {
@@ -73,6 +73,20 @@ public static class Q5K
     }
 
     /// <summary>ggml_vec_dot_q5_K_q8_K (generic scalar order); see <see cref="Q4K.Dot"/>.</summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) =>
-        KQuantAsym.Dot(x, y, BlockBytes, Unpack);
+    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => KQuantAsym.Dot<Format>(x, y);
+
+    /// <summary>This layout for the shared loops of <see cref="KQuant"/> and <see cref="KQuantAsym"/>.</summary>
+    internal readonly struct Format : IKMinimumFormat, IPackedFormat
+    {
+        public static int BlockSize => Q5K.BlockSize;
+        public static int BlockBytes => Q5K.BlockBytes;
+        public static int SubBlockSize => 32;
+        public static int OffsetD => Q5K.OffsetD;
+        public static int OffsetDmin => Q5K.OffsetDmin;
+        public static int OffsetScales => Q5K.OffsetScales;
+        public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => Q5K.Unpack(block, q);
+        public static void Pack(ReadOnlySpan<byte> codes, Span<byte> block) => PackCodes(codes, block);
+        public static void ScaleMin(ReadOnlySpan<byte> block, int s, out int scale, out int min) =>
+            KQuantFit.GetScaleMinK4(s, block.Slice(OffsetScales, 12), out scale, out min);
+    }
 }

@@ -29,52 +29,26 @@ public static class Q5_0
         LegacyQuant.Unpack(block.Slice(OffsetQs, 16), BinaryPrimitives.ReadUInt32LittleEndian(block[OffsetQh..]), 16, q);
 
     /// <summary>dequantize_row_q5_0: y = (q − 16)·d.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        int nb = Rows.Check(src, dst.Length, BlockSize, BlockBytes);
-        Span<sbyte> q = stackalloc sbyte[BlockSize];
-        for (int i = 0; i < nb; i++)
-        {
-            ReadOnlySpan<byte> b = src.Slice(i * BlockBytes, BlockBytes);
-            Span<float> y = dst.Slice(i * BlockSize, BlockSize);
-            float d = Fp16.Read(b, OffsetD);
-            Unpack(b, q);
-            for (int j = 0; j < BlockSize; ++j) y[j] = q[j] * d;
-        }
-    }
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => LegacyQuant.Dequantize<Format>(src, dst);
 
     /// <summary>
     /// quantize_row_q5_0_ref: d = max/−16 (max = signed value of largest magnitude), codes =
     /// min(31, trunc(x/d + 16.5)).
     /// </summary>
-    public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst)
-    {
-        int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
-        Span<byte> codes = stackalloc byte[BlockSize];
-        for (int i = 0; i < nb; i++)
-        {
-            Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float d = LegacyQuant.Symmetric(src.Slice(i * BlockSize, BlockSize), codes, 16);
-            Fp16.Write(b, OffsetD, d);
-            LegacyQuant.PackNibbles(codes, b.Slice(OffsetQs, 16));
-            BinaryPrimitives.WriteUInt32LittleEndian(b[OffsetQh..], LegacyQuant.HighBits(codes));
-        }
-    }
+    public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst) =>
+        LegacyQuant.QuantizeSymmetric<Format>(src, dst, half: 16);
 
     /// <summary>ggml_vec_dot_q5_0_q8_0 (generic scalar order): sumf += (dx·dy)·sumi per block.</summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
+    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => LegacyQuant.DotQ8_0<Format>(x, y);
+
+    /// <summary>This layout for the shared loops of <see cref="LegacyQuant"/>.</summary>
+    internal readonly struct Format : IPackedFormat, IQ8_0DotFormat
     {
-        int nb = Rows.CheckDot(x, y, BlockBytes, Q8_0.BlockBytes);
-        Span<sbyte> q = stackalloc sbyte[BlockSize];
-        float sumf = 0;
-        for (int ib = 0; ib < nb; ++ib)
-        {
-            ReadOnlySpan<byte> bx = x.Slice(ib * BlockBytes, BlockBytes);
-            ReadOnlySpan<byte> by = y.Slice(ib * Q8_0.BlockBytes, Q8_0.BlockBytes);
-            Unpack(bx, q);
-            int sumi = LegacyQuant.IntDot(q, by.Slice(Q8_0.OffsetQs, 32));
-            sumf += Fp16.Read(bx, OffsetD) * Fp16.Read(by, Q8_0.OffsetD) * sumi;
-        }
-        return sumf;
+        public static int BlockSize => Q5_0.BlockSize;
+        public static int BlockBytes => Q5_0.BlockBytes;
+        public static int OffsetD => Q5_0.OffsetD;
+        public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => Q5_0.Unpack(block, q);
+        public static void Pack(ReadOnlySpan<byte> codes, Span<byte> block) => LegacyQuant.PackFiveBits(codes, block, OffsetQh, OffsetQs);
+        public static float DotTerm(int sumi, float dx, float dy) => dx * dy * sumi;
     }
 }

@@ -32,27 +32,25 @@ public static class Q5_1
         LegacyQuant.Unpack(block.Slice(OffsetQs, 16), BinaryPrimitives.ReadUInt32LittleEndian(block[OffsetQh..]), 0, q);
 
     /// <summary>dequantize_row_q5_1: y = q·d + m.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) =>
-        WithMinimum.Dequantize(src, dst, BlockBytes, OffsetD, OffsetM, Unpack);
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => LegacyQuant.DequantizeWithMinimum<Format>(src, dst);
 
     /// <summary>
     /// quantize_row_q5_1_ref: d = (max − min)/31, m = min, codes = (uint8)trunc((x − min)/d + 0.5), no clamp.
     /// </summary>
-    public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst)
-    {
-        int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
-        Span<byte> codes = stackalloc byte[BlockSize];
-        for (int i = 0; i < nb; i++)
-        {
-            Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float d = LegacyQuant.WithMinimum(src.Slice(i * BlockSize, BlockSize), codes, 31, clampAsInt8: false, out float min);
-            Fp16.Write(b, OffsetD, d);
-            Fp16.Write(b, OffsetM, min);
-            LegacyQuant.PackNibbles(codes, b.Slice(OffsetQs, 16));
-            BinaryPrimitives.WriteUInt32LittleEndian(b[OffsetQh..], LegacyQuant.HighBits(codes));
-        }
-    }
+    public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst) =>
+        LegacyQuant.QuantizeWithMinimum<Format>(src, dst, nmax: 31, clampAsInt8: false);
 
     /// <summary>ggml_vec_dot_q5_1_q8_1 (generic scalar order): sumf += (dx·dy)·sumi + m·s per block.</summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => WithMinimum.Dot(x, y, BlockBytes, OffsetD, OffsetM, Unpack);
+    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => LegacyQuant.DotQ8_1<Format>(x, y);
+
+    /// <summary>This layout for the shared loops of <see cref="LegacyQuant"/>.</summary>
+    internal readonly struct Format : IPackedFormat, ILegacyMinimumFormat
+    {
+        public static int BlockSize => Q5_1.BlockSize;
+        public static int BlockBytes => Q5_1.BlockBytes;
+        public static int OffsetD => Q5_1.OffsetD;
+        public static int OffsetM => Q5_1.OffsetM;
+        public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => Q5_1.Unpack(block, q);
+        public static void Pack(ReadOnlySpan<byte> codes, Span<byte> block) => LegacyQuant.PackFiveBits(codes, block, OffsetQh, OffsetQs);
+    }
 }

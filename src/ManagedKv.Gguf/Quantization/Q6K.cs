@@ -30,20 +30,7 @@ public static class Q6K
     public const int OffsetD = 208;
 
     /// <summary>dequantize_row_q6_K: y = (d·scale)·q, in that association.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst)
-    {
-        int nb = Rows.Check(src, dst.Length, BlockSize, BlockBytes);
-        Span<sbyte> q = stackalloc sbyte[BlockSize];
-        for (int i = 0; i < nb; i++)
-        {
-            ReadOnlySpan<byte> b = src.Slice(i * BlockBytes, BlockBytes);
-            Span<float> y = dst.Slice(i * BlockSize, BlockSize);
-            float d = Fp16.Read(b, OffsetD);
-            Unpack(b, q);
-            for (int j = 0; j < BlockSize; j++)
-                y[j] = d * (sbyte)b[OffsetScales + j / 16] * q[j];
-        }
-    }
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => KQuant.DequantizeScaled<Format>(src, dst);
 
     /// <summary>The 256 signed codes (q − 32, in −32..31) of a block, in value order.</summary>
     public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q)
@@ -77,14 +64,9 @@ public static class Q6K
         {
             ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float maxScale = 0, maxAbsScale = 0;
             for (int ib = 0; ib < BlockSize / 16; ++ib)
-            {
-                float scale = KQuantFit.MakeQxQuants(32, x.Slice(16 * ib, 16), l.Slice(16 * ib, 16));
-                scales[ib] = scale;
-                float absScale = MathF.Abs(scale);
-                if (absScale > maxAbsScale) { maxAbsScale = absScale; maxScale = scale; }
-            }
+                scales[ib] = KQuantFit.MakeQxQuants(32, x.Slice(16 * ib, 16), l.Slice(16 * ib, 16));
+            float maxScale = QuantMath.MaxByMagnitude(scales, out float maxAbsScale);
             if (maxAbsScale < KQuantFit.GroupMaxEps)
             {
                 b.Clear(); // memset(&y[i], 0, ...) and d = +0
@@ -94,17 +76,7 @@ public static class Q6K
             Fp16.Write(b, OffsetD, 1 / iscale);
             for (int ib = 0; ib < BlockSize / 16; ++ib)
                 b[OffsetScales + ib] = (byte)Math.Min(127, QuantMath.NearestInt(iscale * scales[ib]));
-            float dAll = Fp16.Read(b, OffsetD);
-            for (int j = 0; j < BlockSize / 16; ++j)
-            {
-                float d = dAll * (sbyte)b[OffsetScales + j];
-                if (d == 0) continue; // keep make_qx_quants' codes
-                for (int ii = 0; ii < 16; ++ii)
-                {
-                    int li = Math.Max(-32, Math.Min(31, QuantMath.NearestInt(x[16 * j + ii] / d)));
-                    l[16 * j + ii] = (sbyte)(li + 32);
-                }
-            }
+            KQuant.ReRoundScaled<Format>(x, l, b, nmax: 32);
             for (int h = 0; h < 2; h++)
             {
                 Span<byte> ql = b.Slice(OffsetQl + 64 * h, 64);
@@ -126,29 +98,15 @@ public static class Q6K
     /// scale·(q·q8) over groups of 8 values; sums[l] += (dx·dy)·aux32[l] in f32; the eight lane sums are
     /// added at the end.
     /// </summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
+    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => KQuant.DotScaled<Format>(x, y);
+
+    /// <summary>This layout for the shared loops of <see cref="KQuant"/>.</summary>
+    internal readonly struct Format : IKScaledFormat
     {
-        int nb = Rows.CheckDot(x, y, BlockBytes, Q8K.BlockBytes);
-        Span<sbyte> a = stackalloc sbyte[BlockSize];
-        Span<int> aux32 = stackalloc int[8];
-        Span<float> sums = stackalloc float[8];
-        sums.Clear();
-        for (int i = 0; i < nb; ++i)
-        {
-            ReadOnlySpan<byte> bx = x.Slice(i * BlockBytes, BlockBytes);
-            ReadOnlySpan<byte> by = y.Slice(i * Q8K.BlockBytes, Q8K.BlockBytes);
-            Unpack(bx, a);
-            aux32.Clear();
-            for (int j = 0; j < BlockSize / 16; ++j)
-            {
-                int scale = (sbyte)bx[OffsetScales + j];
-                KDot.Accumulate(aux32, scale, a.Slice(16 * j, 16), by.Slice(Q8K.OffsetQs + 16 * j, 16));
-            }
-            float d = Fp16.Read(bx, OffsetD) * Q8K.ReadD(by);
-            for (int l = 0; l < 8; ++l) sums[l] += d * aux32[l];
-        }
-        float sumf = 0;
-        for (int l = 0; l < 8; ++l) sumf += sums[l];
-        return sumf;
+        public static int BlockSize => Q6K.BlockSize;
+        public static int BlockBytes => Q6K.BlockBytes;
+        public static int OffsetD => Q6K.OffsetD;
+        public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) => Q6K.Unpack(block, q);
+        public static int Scale(ReadOnlySpan<byte> block, int s) => (sbyte)block[OffsetScales + s];
     }
 }

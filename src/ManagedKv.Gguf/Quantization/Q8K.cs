@@ -60,12 +60,7 @@ public static class Q8K
         {
             ReadOnlySpan<float> x = src.Slice(i * BlockSize, BlockSize);
             Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float max = 0, amax = 0;
-            for (int j = 0; j < BlockSize; ++j)
-            {
-                float ax = MathF.Abs(x[j]);
-                if (ax > amax) { amax = ax; max = x[j]; }
-            }
+            float max = QuantMath.MaxByMagnitude(x, out float amax);
             if (amax == 0)
             {
                 b.Clear();

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace ManagedKv.Gguf;
 
@@ -23,53 +24,37 @@ public static class Q8_0
     public const int OffsetQs = 2;
 
     /// <summary>dequantize_row_q8_0.</summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) =>
-        LegacyQuant.DequantizeQ8(src, dst, BlockBytes, OffsetD, OffsetQs);
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => LegacyQuant.Dequantize<Format>(src, dst);
 
     /// <summary>
     /// quantize_row_q8_0_ref (what llama-quantize writes): d = amax/127, codes = roundf(x·(1/d)), i.e.
     /// halfway cases rounded away from zero.
     /// </summary>
-    public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst)
-    {
-        int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
-        for (int i = 0; i < nb; i++)
-        {
-            Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float d = LegacyQuant.Q8Reference(src.Slice(i * BlockSize, BlockSize), b.Slice(OffsetQs, 32), out _);
-            Fp16.Write(b, OffsetD, d);
-        }
-    }
+    public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst) =>
+        LegacyQuant.QuantizeQ8<Format>(src, dst, activationX86: false);
 
     /// <summary>
     /// quantize_row_q8_0 in ggml-cpu/arch/x86/quants.c (AVX/AVX2 path, used for activations): d = amax/127
     /// stored as f16 by F16C, multiplier 127/amax (not 1/d), rounding to nearest even (<c>_mm256_round_ps</c>
     /// with _MM_ROUND_NEAREST), then saturating packs to int8.
     /// </summary>
-    public static void QuantizeActivationX86(ReadOnlySpan<float> src, Span<byte> dst)
-    {
-        int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
-        for (int i = 0; i < nb; i++)
-        {
-            Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float d = LegacyQuant.Q8X86(src.Slice(i * BlockSize, BlockSize), b.Slice(OffsetQs, 32), out _);
-            BinaryPrimitives.WriteUInt16LittleEndian(b[OffsetD..], Fp16.FromSingleF16C(d));
-        }
-    }
+    public static void QuantizeActivationX86(ReadOnlySpan<float> src, Span<byte> dst) =>
+        LegacyQuant.QuantizeQ8<Format>(src, dst, activationX86: true);
 
     /// <summary>ggml_vec_dot_q8_0_q8_0 (generic scalar order): sumf += sumi·(dx·dy) per block.</summary>
-    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y)
+    public static float Dot(ReadOnlySpan<byte> x, ReadOnlySpan<byte> y) => LegacyQuant.DotQ8_0<Format>(x, y);
+
+    /// <summary>This layout for the shared loops of <see cref="LegacyQuant"/>.</summary>
+    internal readonly struct Format : IQ8Format, IQ8_0DotFormat
     {
-        int nb = Rows.CheckDot(x, y, BlockBytes, BlockBytes);
-        float sumf = 0;
-        for (int ib = 0; ib < nb; ++ib)
-        {
-            ReadOnlySpan<byte> bx = x.Slice(ib * BlockBytes, BlockBytes);
-            ReadOnlySpan<byte> by = y.Slice(ib * BlockBytes, BlockBytes);
-            int sumi = 0;
-            for (int j = 0; j < BlockSize; j++) sumi += (sbyte)bx[OffsetQs + j] * (sbyte)by[OffsetQs + j];
-            sumf += sumi * (Fp16.Read(bx, OffsetD) * Fp16.Read(by, OffsetD));
-        }
-        return sumf;
+        public static int BlockSize => Q8_0.BlockSize;
+        public static int BlockBytes => Q8_0.BlockBytes;
+        public static int OffsetD => Q8_0.OffsetD;
+        public static int OffsetQs => Q8_0.OffsetQs;
+        public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) =>
+            MemoryMarshal.Cast<byte, sbyte>(block.Slice(OffsetQs, Q8_0.BlockSize)).CopyTo(q);
+        public static void WriteScales(Span<byte> block, ushort d, ushort s) =>
+            BinaryPrimitives.WriteUInt16LittleEndian(block[OffsetD..], d); // no s field
+        public static float DotTerm(int sumi, float dx, float dy) => sumi * (dx * dy);
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace ManagedKv.Gguf;
 
@@ -29,24 +30,14 @@ public static class Q8_1
     /// x = d·q. ggml itself has no dequantize_row_q8_1 (it never stores Q8_1 tensors); this is the
     /// obvious inverse, for tests and inspection.
     /// </summary>
-    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) =>
-        LegacyQuant.DequantizeQ8(src, dst, BlockBytes, OffsetD, OffsetQs);
+    public static void Dequantize(ReadOnlySpan<byte> src, Span<float> dst) => LegacyQuant.Dequantize<Format>(src, dst);
 
     /// <summary>
     /// quantize_row_q8_1_ref: as Q8_0's reference (codes = roundf(x/d), halves away from zero) plus
     /// s = f16(Σq · d).
     /// </summary>
-    public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst)
-    {
-        int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
-        for (int i = 0; i < nb; i++)
-        {
-            Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float d = LegacyQuant.Q8Reference(src.Slice(i * BlockSize, BlockSize), b.Slice(OffsetQs, 32), out int sum);
-            Fp16.Write(b, OffsetD, d);
-            Fp16.Write(b, OffsetS, sum * d);
-        }
-    }
+    public static void QuantizeReference(ReadOnlySpan<float> src, Span<byte> dst) =>
+        LegacyQuant.QuantizeQ8<Format>(src, dst, activationX86: false);
 
     /// <summary>
     /// quantize_row_q8_1 in ggml-cpu/arch/x86/quants.c (AVX2 path, used for activations): like
@@ -54,15 +45,22 @@ public static class Q8_1
     /// packs) plus s = f16(d · Σ of the rounded int32 lanes, taken before the int8 packs), both halves
     /// converted by F16C.
     /// </summary>
-    public static void QuantizeActivationX86(ReadOnlySpan<float> src, Span<byte> dst)
+    public static void QuantizeActivationX86(ReadOnlySpan<float> src, Span<byte> dst) =>
+        LegacyQuant.QuantizeQ8<Format>(src, dst, activationX86: true);
+
+    /// <summary>This layout for the shared loops of <see cref="LegacyQuant"/>.</summary>
+    internal readonly struct Format : IQ8Format
     {
-        int nb = Rows.Check(dst, src.Length, BlockSize, BlockBytes);
-        for (int i = 0; i < nb; i++)
+        public static int BlockSize => Q8_1.BlockSize;
+        public static int BlockBytes => Q8_1.BlockBytes;
+        public static int OffsetD => Q8_1.OffsetD;
+        public static int OffsetQs => Q8_1.OffsetQs;
+        public static void Unpack(ReadOnlySpan<byte> block, Span<sbyte> q) =>
+            MemoryMarshal.Cast<byte, sbyte>(block.Slice(OffsetQs, Q8_1.BlockSize)).CopyTo(q);
+        public static void WriteScales(Span<byte> block, ushort d, ushort s)
         {
-            Span<byte> b = dst.Slice(i * BlockBytes, BlockBytes);
-            float d = LegacyQuant.Q8X86(src.Slice(i * BlockSize, BlockSize), b.Slice(OffsetQs, 32), out int sum);
-            BinaryPrimitives.WriteUInt16LittleEndian(b[OffsetD..], Fp16.FromSingleF16C(d));
-            BinaryPrimitives.WriteUInt16LittleEndian(b[OffsetS..], Fp16.FromSingleF16C(d * sum));
+            BinaryPrimitives.WriteUInt16LittleEndian(block[OffsetD..], d);
+            BinaryPrimitives.WriteUInt16LittleEndian(block[OffsetS..], s);
         }
     }
 }

@@ -43,6 +43,24 @@ internal static class QuantMath
         return MathF.Abs(value - t) >= 0.5f ? t + MathF.CopySign(1f, value) : t;
     }
 
+    /// <summary>
+    /// The signed value of largest magnitude, first one wins: ggml's
+    /// <c>if (ax &gt; amax) { amax = ax; max = x[i]; }</c> search, so NaNs are skipped.
+    /// </summary>
+    /// <param name="x">The values searched.</param>
+    /// <param name="amax">Receives |max| (0 when every value is 0 or NaN).</param>
+    public static float MaxByMagnitude(ReadOnlySpan<float> x, out float amax)
+    {
+        float max = 0;
+        amax = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            float ax = MathF.Abs(x[i]);
+            if (ax > amax) { amax = ax; max = x[i]; }
+        }
+        return max;
+    }
+
     /// <summary>The C macro <c>MAX(a, b)</c> = <c>a &gt; b ? a : b</c> (returns b when either is NaN).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float CMax(float a, float b) => a > b ? a : b;
