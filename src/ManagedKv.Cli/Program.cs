@@ -13,6 +13,7 @@ public static class Program
         new InspectCommand(),
         new GenerateCommand(),
         new BenchCommand(),
+        new SynthCommand(),
     ];
 
     /// <summary>Runs the CLI with <paramref name="args"/>; returns the exit code.</summary>
