@@ -14,6 +14,7 @@ public static class Program
         new GenerateCommand(),
         new BenchCommand(),
         new PressesCommand(),
+        new SynthCommand(),
     ];
 
     /// <summary>Runs the CLI with <paramref name="args"/>; returns the exit code.</summary>
