@@ -39,6 +39,10 @@ public sealed class PressArguments
         _ => throw new FormatException("expected true or false"),
     });
 
+    /// <summary>A parameter whose value is one of <paramref name="choices"/> (e.g. a method variant).</summary>
+    public string Choice(string name, params string[] choices) => Parse(name, s =>
+        choices.Contains(s) ? s : throw new FormatException($"expected one of {string.Join(", ", choices)}"));
+
     private T Parse<T>(string name, Func<string, T> parse)
     {
         var parameter = _descriptor.Parameters.FirstOrDefault(p => p.Name == name)

@@ -69,7 +69,7 @@ public sealed class PressMatrixTests
     }
 
     /// <summary>Plans as text: layer, head, kept positions (the snapshot format).</summary>
-    private static string Describe(IReadOnlyList<KvPlan> plans, KvCache cache)
+    internal static string Describe(IReadOnlyList<KvPlan> plans, KvCache cache)
     {
         var sb = new StringBuilder();
         foreach (var plan in plans)
