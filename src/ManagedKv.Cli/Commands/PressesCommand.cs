@@ -22,7 +22,7 @@ public sealed class PressesCommand : ICommand
     public int Run(CommandLine args, TextWriter stdout, TextWriter stderr)
     {
         args.ThrowOnUnused(0);
-        stdout.WriteLine("Every press also takes --compression C (fraction removed) or --token-budget N.");
+        stdout.WriteLine("Budgets: --compression C (fraction of tokens removed) or --token-budget N (tokens kept per head), where a press uses a budget.");
         foreach (var d in PressRegistry.All)
         {
             stdout.WriteLine();
