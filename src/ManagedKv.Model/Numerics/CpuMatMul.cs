@@ -77,7 +77,7 @@ public static class CpuMatMul
             {
                 GgmlType.Q4_0 => RepackDot.Q4_0(weightRow, activation),
                 GgmlType.Q4_K => RepackDot.Q4K(weightRow, activation, kernel == MatMulKernel.RepackGemm),
-                GgmlType.Q2_K => RepackDot.Q2K(weightRow, activation),
+                GgmlType.Q2_K => RepackDot.Q2K(weightRow, activation, kernel == MatMulKernel.RepackGemm),
                 _ => throw new NotSupportedException($"no repack kernel for {weightType}"),
             };
         }

@@ -8,9 +8,9 @@ namespace ManagedKv.Model.Numerics;
 /// <see cref="X86QuantDot"/>. Rows are interleaved eight at a time, but each output still comes from one
 /// weight row: the integer dot of every block is exact and the float accumulation is a single sequential
 /// chain per output, <c>acc = fma((float)isum, dw·da, acc)</c>; the K-quants keep a second chain for the mins
-/// and return <c>acc − accMin</c>. The gemv (one activation row) and gemm (four rows) kernels agree except
-/// for Q4_K, whose gemm adds to the float chains once per pair of 32-element sub-blocks instead of once per
-/// super-block.
+/// and return <c>acc − accMin</c>. The gemv (one activation row) and gemm (four rows) kernels agree for
+/// Q4_0; for the K-quants the gemm adds to the float chains once per inner-loop step (64 values for Q4_K,
+/// 128 for Q2_K) instead of once per 256-value super-block.
 /// </summary>
 public static class RepackDot
 {
@@ -68,9 +68,9 @@ public static class RepackDot
 
     /// <summary>
     /// ggml_gemv/gemm_q2_K_8x8_q8_K (AVX-512 builds): as <see cref="Q4K"/> with sixteen 16-element groups, 4-bit
-    /// scales (low nibble) and mins (high nibble) against the 16-element bsums.
+    /// scales (low nibble) and mins (high nibble) against the 16-element bsums; the gemm steps every 128 values.
     /// </summary>
-    public static float Q2K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> a)
+    public static float Q2K(ReadOnlySpan<byte> w, ReadOnlySpan<byte> a, bool gemm)
     {
         int nb = X86QuantDot.CheckBlocks(w, a, Gguf.Q2K.BlockBytes, Q8K.BlockBytes);
         Span<sbyte> q = stackalloc sbyte[256];
@@ -81,12 +81,17 @@ public static class RepackDot
             ReadOnlySpan<byte> by = a.Slice(i * Q8K.BlockBytes, Q8K.BlockBytes);
             ReadOnlySpan<byte> sc = bx.Slice(Gguf.Q2K.OffsetScales, 16);
             Gguf.Q2K.Unpack(bx, q);
-            int isum = 0, imin = 0;
-            for (int e = 0; e < 256; e++) isum += (sc[e >> 4] & 0xF) * q[e] * (sbyte)by[Q8K.OffsetQs + e];
-            for (int j = 0; j < 16; j++) imin += (sc[j] >> 4) * Q8K.ReadBsum(by, j);
             float da = Q8K.ReadD(by);
-            acc = MathF.FusedMultiplyAdd(isum, Fp16.Read(bx, Gguf.Q2K.OffsetD) * da, acc);
-            accMin = MathF.FusedMultiplyAdd(imin, Fp16.Read(bx, Gguf.Q2K.OffsetDmin) * da, accMin);
+            float scale = Fp16.Read(bx, Gguf.Q2K.OffsetD) * da, scaleMin = Fp16.Read(bx, Gguf.Q2K.OffsetDmin) * da;
+            int span = gemm ? 128 : 256; // values per float step
+            for (int start = 0; start < 256; start += span)
+            {
+                int isum = 0, imin = 0;
+                for (int e = start; e < start + span; e++) isum += (sc[e >> 4] & 0xF) * q[e] * (sbyte)by[Q8K.OffsetQs + e];
+                for (int j = start >> 4; j < (start + span) >> 4; j++) imin += (sc[j] >> 4) * Q8K.ReadBsum(by, j);
+                acc = MathF.FusedMultiplyAdd(isum, scale, acc);
+                accMin = MathF.FusedMultiplyAdd(imin, scaleMin, accMin);
+            }
         }
         return acc - accMin;
     }
