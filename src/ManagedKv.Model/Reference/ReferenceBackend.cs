@@ -112,7 +112,8 @@ public sealed class ReferenceBackend : IBackend
     /// <inheritdoc/>
     /// <remarks>
     /// llama.cpp's non-flash path with an F32 cache (<c>-fa off -ctk f32 -ctv f32</c>), step by step: the
-    /// scores of all n_kv cells (the cell count padded to a multiple of 256, unused cells reading as zero) are
+    /// scores of all n_kv cells (the cell count padded to a multiple of 256 as llama_kv_cache::get_n_kv does,
+    /// unused cells reading as zero) are
     /// <c>ggml_vec_dot_f32</c>(k, q), scaled, masked to −∞ where not visible, soft-maxed by
     /// <see cref="GgmlVec.SoftMaxExp"/> and scaled by (float)(1/sum); the output is the matrix product of the
     /// transposed V cells with those weights over all n_kv cells, by tinyBLAS for batches of two or more rows
@@ -156,6 +157,11 @@ public sealed class ReferenceBackend : IBackend
                         bool visible = j < cells && cachedPositions[j] <= positions[r];
                         scores[j] = visible ? F32Dot.VecDot(keys.Slice(j * kd, kd), qh) * scale : float.NegativeInfinity;
                         max = scores[j] > max ? scores[j] : max;
+                    }
+                    if (float.IsNegativeInfinity(max))
+                    {
+                        oh.Clear(); // nothing visible (only possible after eviction): no attention output
+                        continue;
                     }
                     double sum = GgmlVec.SoftMaxExp(scores, probs, max);
                     float inv = (float)(1.0 / sum);
