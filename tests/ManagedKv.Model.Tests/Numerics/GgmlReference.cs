@@ -179,6 +179,12 @@ internal static class GgmlReference
             0x4179a882,
         ];
 
+    /// <summary>vecdot_f16 n100 seed9 (64 through the accumulators, 36 leftover products summed in f64).</summary>
+    public static readonly uint[] VecDotF16N100Seed9 = [0x3fc6b41c];
+
+    /// <summary>vecdot_bf16 n100 seed10 (64 through vdpbf16ps, 36 leftover products summed in f64).</summary>
+    public static readonly uint[] VecDotBf16N100Seed10 = [0xc0c1d331];
+
     /// <summary>expf input.</summary>
     public static readonly uint[] ExpInput = [
             0xc2cf0000, 0xc2ae999a, 0xc1a20000, 0xc0b00000, 0xbf800000, 0xbe99999a, 0xba83126f, 0x00000000,

@@ -3,10 +3,31 @@ using ManagedKv.Model.Numerics;
 
 namespace ManagedKv.Model.Tests.Numerics;
 
-/// <summary><see cref="HalfDot.DotProductBf16"/> against the <c>vdpbf16ps</c> instruction on the golden machine.</summary>
+/// <summary>
+/// <see cref="HalfDot"/> against ggml_vec_dot_f16/bf16 of the golden build and <see cref="HalfDot.DotProductBf16"/>
+/// against the <c>vdpbf16ps</c> instruction on the golden machine.
+/// </summary>
 [TestClass]
 public sealed class HalfDotTests
 {
+    [TestMethod]
+    public void VecDotF16MatchesGgml()
+    {
+        var (a, b) = HalfInputs(9, Fp16.FromSingle);
+        NumericsVectors.AssertBits(GgmlReference.VecDotF16N100Seed9, [HalfDot.VecDotF16(a, b)], "ggml_vec_dot_f16 n=100");
+        // all 100 products in f64 (ggml's scalar order) round differently
+        double d = 0;
+        for (int i = 0; i < a.Length; i++) d += Fp16.ToSingle(a[i]) * Fp16.ToSingle(b[i]);
+        Assert.AreNotEqual(GgmlReference.VecDotF16N100Seed9[0], BitConverter.SingleToUInt32Bits((float)d));
+    }
+
+    [TestMethod]
+    public void VecDotBf16MatchesGgml()
+    {
+        var (a, b) = HalfInputs(10, Bf16.FromSingle);
+        NumericsVectors.AssertBits(GgmlReference.VecDotBf16N100Seed10, [HalfDot.VecDotBf16(a, b)], "ggml_vec_dot_bf16 n=100");
+    }
+
     [TestMethod]
     public void Dpbf16MatchesTheInstruction()
     {
@@ -46,6 +67,12 @@ public sealed class HalfDotTests
         Assert.AreEqual(0u, BitConverter.SingleToUInt32Bits(acc[1]));
         Assert.AreEqual(0x00800000u, BitConverter.SingleToUInt32Bits(acc[3]));
         Assert.AreEqual(0u, BitConverter.SingleToUInt32Bits(acc[4]));
+    }
+
+    private static (ushort[] A, ushort[] B) HalfInputs(uint seed, Func<float, ushort> convert)
+    {
+        var gen = new NumericsVectors(seed);
+        return (gen.Take(100).Select(convert).ToArray(), gen.Take(100).Select(convert).ToArray());
     }
 
     private static (ushort[] A, ushort[] B, float[] Acc) Inputs()

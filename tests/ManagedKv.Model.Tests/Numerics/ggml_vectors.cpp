@@ -70,6 +70,21 @@ static void vecdot_f32(int n, uint32_t s) {
     print(name, &r, 1);
 }
 
+// ggml_vec_dot_f16 / ggml_vec_dot_bf16 through the CPU type traits, on rows converted from rnd() values.
+static void vecdot_half(ggml_type t, int n, uint32_t s) {
+    seed(s);
+    std::vector<float> a(n), b(n);
+    for (auto & v : a) v = rnd();
+    for (auto & v : b) v = rnd();
+    std::vector<uint16_t> ha(n), hb(n);
+    ggml_get_type_traits_cpu(t)->from_float(a.data(), ha.data(), n);
+    ggml_get_type_traits_cpu(t)->from_float(b.data(), hb.data(), n);
+    float r;
+    ggml_get_type_traits_cpu(t)->vec_dot(n, &r, 0, ha.data(), 0, hb.data(), 0, 1);
+    char name[64]; snprintf(name, sizeof name, "vecdot_%s n%d seed%u", ggml_type_name(t), n, s);
+    print(name, &r, 1);
+}
+
 // ggml_v_expf and ggml_v_silu copied verbatim from ggml-cpu/vec.h (AVX512F + AVX512DQ branch).
 inline static __m512 ggml_v_expf(__m512 x) {
   const __m512 r = _mm512_set1_ps(0x1.8p23f);
@@ -198,6 +213,7 @@ int main() {
         if (rp) matmul(t, 256, 8, 1, 100 + t, false); // the same matrix unrepacked: x86 vec_dot
     }
     vecdot_f32(108, 5); vecdot_f32(44, 6); vecdot_f32(7, 7); vecdot_f32(64, 8);
+    vecdot_half(GGML_TYPE_F16, 100, 9); vecdot_half(GGML_TYPE_BF16, 100, 10);
     expf_vectors();
     dpbf16_vector();
     ops_vectors();
