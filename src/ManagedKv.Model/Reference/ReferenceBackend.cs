@@ -1,17 +1,30 @@
 using ManagedKv.Gguf;
 using ManagedKv.Model.Cache;
 using ManagedKv.Model.Inference;
+using ManagedKv.Model.Numerics;
 
 namespace ManagedKv.Model.Reference;
 
 /// <summary>
-/// The oracle: every operation as a plain scalar loop in a fixed order, single-threaded and deterministic.
-/// Numerics follow ggml's CPU code where it matters for agreement with llama.cpp: RMSNorm sums squares in
-/// double, softmax sums in double and scales by (float)(1/sum), quantised weights see the activation
-/// quantised to the weight type's dot-product type (Q8_0, Q8_1, Q8_K, F16, BF16).
+/// The oracle: every operation as a plain scalar loop in a fixed order, single-threaded and deterministic,
+/// reproducing the f32 arithmetic of llama.cpp's CPU backend in the golden build (x86-64 AVX-512, GCC 12,
+/// llamafile and CPU_REPACK on; <c>-fa off -ctk f32 -ctv f32</c>) operation by operation, so that its
+/// activations are bit-identical to llama.cpp's. That matters for quantised weights: llama.cpp quantises
+/// the activation before every quantised matrix multiplication (<see cref="ActivationEncoder"/>), and a
+/// one-ulp difference upstream flips an 8-bit code. The emulated kernels live in <see cref="Numerics"/>:
+/// <see cref="CpuMatMul"/> picks the kernel llama.cpp runs (vec_dot, llamafile tinyBLAS, CPU_REPACK
+/// gemv/gemm) from the type, shape and batch size; attention follows ggml's non-flash path over the padded
+/// cell count; softmax and SwiGLU use ggml's vectorised exp; RoPE its contracted rotation.
 /// </summary>
 public sealed class ReferenceBackend : IBackend
 {
+    private byte[]? _encoded;   // [row bytes in the vec_dot type] one activation row
+    private float[]? _keys;     // [nKv, keyDim]
+    private float[]? _valuesT;  // [valueDim, nKv]
+    private float[]? _scores;   // [nKv]
+    private float[]? _probs;    // [nKv]
+    private float[]? _row;      // [max(keyDim, valueDim)]
+
     /// <inheritdoc/>
     public string Name => "reference";
 
@@ -51,13 +64,15 @@ public sealed class ReferenceBackend : IBackend
     public void MatMul(DeviceWeight w, DeviceTensor x, int rows, DeviceTensor y)
     {
         var dotType = QuantDot.VecDotType(w.Type);
-        var encoded = new byte[GgmlTypeInfo.Get(dotType).RowBytes(w.InFeatures)];
+        var encoded = Scratch(ref _encoded, checked((int)GgmlTypeInfo.Get(dotType).RowBytes(w.InFeatures)));
         for (int r = 0; r < rows; r++)
         {
             ActivationEncoder.Encode(dotType, H(x).Row(r)[..w.InFeatures], encoded);
             var yr = H(y).Row(r);
+            // llama.cpp picks its kernel from the type, the shape, the batch size (rows) and the row's place in it.
+            var kernel = CpuMatMul.Select(w.Type, w.InFeatures, w.OutFeatures, rows, r);
             for (int o = 0; o < w.OutFeatures; o++)
-                yr[o] = QuantDot.Dot(w.Type, w.View.Row(o), encoded);
+                yr[o] = CpuMatMul.Dot(kernel, w.Type, w.View.Row(o), encoded);
         }
     }
 
@@ -80,7 +95,7 @@ public sealed class ReferenceBackend : IBackend
         for (int r = 0; r < positions.Length; r++)
         {
             rope.Angles(positions[r], cos, sin);
-            for (int h = 0; h < heads; h++) rope.Rotate(H(x).Row(r).Slice(h * headDim, headDim), cos, sin);
+            for (int h = 0; h < heads; h++) GgmlRope.Rotate(rope.Style, H(x).Row(r).Slice(h * headDim, rope.Dimensions), cos, sin);
         }
     }
 
@@ -95,46 +110,67 @@ public sealed class ReferenceBackend : IBackend
     }
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// llama.cpp's non-flash path with an F32 cache (<c>-fa off -ctk f32 -ctv f32</c>), step by step: the
+    /// scores of all n_kv cells (the cell count padded to a multiple of 256 as llama_kv_cache::get_n_kv does,
+    /// unused cells reading as zero) are
+    /// <c>ggml_vec_dot_f32</c>(k, q), scaled, masked to −∞ where not visible, soft-maxed by
+    /// <see cref="GgmlVec.SoftMaxExp"/> and scaled by (float)(1/sum); the output is the matrix product of the
+    /// transposed V cells with those weights over all n_kv cells, by tinyBLAS for batches of two or more rows
+    /// and by <c>ggml_vec_dot_f32</c> for one.
+    /// </remarks>
     public void Attention(DeviceTensor q, KvCache cache, int layer, ReadOnlySpan<int> positions, DeviceTensor output)
     {
         int kd = cache.KeyDim, vd = cache.ValueDim;
         int heads = q.Cols / kd;
         int group = heads / cache.KvHeadCount;
         float scale = 1.0f / MathF.Sqrt(kd);
-        var key = new float[kd];
-        var value = new float[vd];
-        for (int r = 0; r < positions.Length; r++)
+        bool tiny = positions.Length >= 2 && vd % 4 == 0; // n_kv is a multiple of 16 (llamafile needs k % 16 == 0)
+        for (int g = 0; g < cache.KvHeadCount; g++)
         {
-            for (int h = 0; h < heads; h++)
+            var head = cache.Head(layer, g);
+            int cells = head.Count;
+            int nKv = Math.Max(256, (cells + 255) / 256 * 256);
+            var keys = Scratch(ref _keys, nKv * kd);       // [nKv, kd], zero beyond the used cells
+            var valuesT = Scratch(ref _valuesT, vd * nKv); // [vd, nKv]: V transposed, as llama.cpp stores it
+            var scores = Scratch(ref _scores, nKv);
+            var probs = Scratch(ref _probs, nKv);
+            var row = Scratch(ref _row, Math.Max(kd, vd));
+            keys.Clear();
+            valuesT.Clear();
+            for (int j = 0; j < cells; j++)
             {
-                var head = cache.Head(layer, h / group);
-                var qh = H(q).Row(r).Slice(h * kd, kd);
-                var oh = H(output).Row(r).Slice(h * vd, vd);
-                var cachedPositions = head.Positions;
-                var p = new float[head.Count];
-                float max = float.NegativeInfinity;
-                int visible = 0;
-                for (int j = 0; j < head.Count && cachedPositions[j] <= positions[r]; j++, visible++)
+                head.Keys.Read(j, keys.Slice(j * kd, kd));
+                head.Values.Read(j, row[..vd]);
+                for (int d = 0; d < vd; d++) valuesT[d * nKv + j] = row[d];
+            }
+            var cachedPositions = head.Positions;
+            for (int r = 0; r < positions.Length; r++)
+            {
+                for (int h = g * group; h < (g + 1) * group; h++)
                 {
-                    head.Keys.Read(j, key);
-                    float dot = 0;
-                    for (int d = 0; d < kd; d++) dot += qh[d] * key[d];
-                    p[j] = dot * scale;
-                    max = MathF.Max(max, p[j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < visible; j++)
-                {
-                    p[j] = MathF.Exp(p[j] - max);
-                    sum += p[j];
-                }
-                float inv = visible == 0 ? 0 : (float)(1.0 / sum);
-                oh.Clear();
-                for (int j = 0; j < visible; j++)
-                {
-                    head.Values.Read(j, value);
-                    float pj = p[j] * inv;
-                    for (int d = 0; d < vd; d++) oh[d] += pj * value[d];
+                    var qh = H(q).Row(r).Slice(h * kd, kd);
+                    var oh = H(output).Row(r).Slice(h * vd, vd);
+                    float max = float.NegativeInfinity;
+                    for (int j = 0; j < nKv; j++)
+                    {
+                        bool visible = j < cells && cachedPositions[j] <= positions[r];
+                        scores[j] = visible ? F32Dot.VecDot(keys.Slice(j * kd, kd), qh) * scale : float.NegativeInfinity;
+                        max = scores[j] > max ? scores[j] : max;
+                    }
+                    if (float.IsNegativeInfinity(max))
+                    {
+                        oh.Clear(); // nothing visible (only possible after eviction): no attention output
+                        continue;
+                    }
+                    double sum = GgmlVec.SoftMaxExp(scores, probs, max);
+                    float inv = (float)(1.0 / sum);
+                    for (int j = 0; j < nKv; j++) probs[j] *= inv;
+                    for (int d = 0; d < vd; d++)
+                    {
+                        var vRow = valuesT.Slice(d * nKv, nKv);
+                        oh[d] = tiny ? F32Dot.TinyBlas(vRow, probs) : F32Dot.VecDot(vRow, probs);
+                    }
                 }
             }
         }
@@ -143,12 +179,7 @@ public sealed class ReferenceBackend : IBackend
     /// <inheritdoc/>
     public void SwiGlu(DeviceTensor gate, DeviceTensor up, int rows)
     {
-        for (int r = 0; r < rows; r++)
-        {
-            var g = H(gate).Row(r);
-            var u = H(up).Row(r);
-            for (int i = 0; i < g.Length; i++) g[i] = g[i] / (1.0f + MathF.Exp(-g[i])) * u[i];
-        }
+        for (int r = 0; r < rows; r++) GgmlVec.SwiGlu(H(gate).Row(r), H(up).Row(r), H(gate).Row(r));
     }
 
     /// <inheritdoc/>
@@ -165,6 +196,13 @@ public sealed class ReferenceBackend : IBackend
 
     /// <inheritdoc/>
     public void Dispose() { }
+
+    /// <summary>A reusable scratch span of exactly <paramref name="length"/> elements (grown on demand).</summary>
+    private static Span<T> Scratch<T>(ref T[]? buffer, int length)
+    {
+        if (buffer is null || buffer.Length < length) buffer = new T[length];
+        return buffer.AsSpan(0, length);
+    }
 
     private static HostTensor H(DeviceTensor t) => t as HostTensor ?? throw new ArgumentException("tensor belongs to another backend");
 

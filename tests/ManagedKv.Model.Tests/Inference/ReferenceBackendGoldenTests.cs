@@ -3,7 +3,11 @@ using ManagedKv.TestKit;
 
 namespace ManagedKv.Model.Tests.Inference;
 
-/// <summary>The scalar reference backend against llama.cpp's goldens, for every model and prompt.</summary>
+/// <summary>
+/// The scalar reference backend against llama.cpp's goldens, for every model and prompt. Its numerics
+/// reproduce llama.cpp's CPU backend bit for bit (<see cref="ReferenceBackendBitExactTests"/>), so every greedy
+/// step must match, even where the recorded top-1/top-2 margin is below the logit tolerance.
+/// </summary>
 [TestClass]
 public sealed class ReferenceBackendGoldenTests
 {
@@ -20,10 +24,10 @@ public sealed class ReferenceBackendGoldenTests
     [TestMethod]
     [DynamicData(nameof(Models))]
     public void GreedyIgnoringEosMatchesLlamaCpp(string model) =>
-        ForwardPassConformance.CheckGreedy(() => new ReferenceBackend(), model, ignoreEos: true, requireAllSteps: model == "stories260K");
+        ForwardPassConformance.CheckGreedy(() => new ReferenceBackend(), model, ignoreEos: true, requireAllSteps: true);
 
     [TestMethod]
     [DynamicData(nameof(Models))]
     public void GreedyNaturalMatchesLlamaCpp(string model) =>
-        ForwardPassConformance.CheckGreedy(() => new ReferenceBackend(), model, ignoreEos: false, requireAllSteps: model == "stories260K");
+        ForwardPassConformance.CheckGreedy(() => new ReferenceBackend(), model, ignoreEos: false, requireAllSteps: true);
 }
