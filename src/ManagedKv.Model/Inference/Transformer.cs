@@ -122,6 +122,13 @@ public sealed class Transformer : IDisposable
             b.MatMul(blk.Output, w.Attended, n, w.Projected);
             b.Add(w.X, w.Projected, n);
             hook?.AfterLayer(new LayerEvent(l, cache, positions, finalChunk, b));
+            if (l == c.BlockCount - 1 && mode == LogitsMode.Last && n > 1)
+            {
+                // Only the last row's logits are wanted: like llama.cpp, run the final FFN on that row alone
+                // (its keys and values are already cached). Saves work, and picks llama.cpp's one-row kernels.
+                b.CopyRows(w.X, n - 1, w.X, 0, 1);
+                n = 1;
+            }
 
             // feed-forward
             b.RmsNorm(w.X, blk.FfnNorm, c.RmsNormEps, n, w.Normed);
@@ -134,7 +141,7 @@ public sealed class Transformer : IDisposable
 
         if (mode == LogitsMode.Last)
         {
-            b.CopyRows(w.X, n - 1, w.Normed, 0, 1);
+            b.CopyRows(w.X, n - 1, w.Normed, 0, 1); // n is 1 here unless the model has no blocks
             b.RmsNorm(w.Normed, Weights.OutputNorm, c.RmsNormEps, 1, w.Normed);
             b.MatMul(Weights.Output, w.Normed, 1, w.LastLogits);
             b.Download(w.LastLogits, 1, logits);
