@@ -34,6 +34,12 @@ public abstract class DenseKvRows<T>(int width) : KvRows(width) where T : unmana
         Decode(Data.Slice(checked(index * Width), Width), destination[..Width]);
 
     /// <inheritdoc/>
+    internal override void TrimExcess()
+    {
+        if (_data.Length != Count * Width) Array.Resize(ref _data, Count * Width);
+    }
+
+    /// <inheritdoc/>
     public override void Keep(ReadOnlySpan<int> ascendingIndices)
     {
         ValidateKeep(ascendingIndices);

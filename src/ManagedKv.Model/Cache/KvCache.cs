@@ -85,8 +85,41 @@ public sealed class KvCache
                     throw new ArgumentException($"keep plan has {keep.KeepPerHead.Count} heads; the cache has {KvHeadCount}");
                 for (int h = 0; h < KvHeadCount; h++) _heads[plan.Layer][h].Keep(keep.KeepPerHead[h]);
                 break;
+            case Compression.MergePlan merge:
+                ApplyMerge(merge);
+                break;
             default:
                 throw new ArgumentException($"unsupported plan type {plan.GetType().Name}");
+        }
+    }
+
+    /// <summary>
+    /// Merges a layer pair (MiniCache): per KV head, keys and values of both layers become <see cref="MergedKvRows"/>
+    /// sharing one direction per merged row. Everything is built and checked before any head is replaced, so a bad
+    /// plan leaves the cache as it was.
+    /// </summary>
+    private void ApplyMerge(Compression.MergePlan merge)
+    {
+        if ((uint)merge.LowerLayer >= (uint)LayerCount || merge.LowerLayer == merge.Layer)
+            throw new ArgumentException($"merge plan pairs layer {merge.Layer} with layer {merge.LowerLayer}; the cache has {LayerCount}");
+        if (merge.RetainedKeys.Count != KvHeadCount || merge.RetainedValues.Count != KvHeadCount)
+            throw new ArgumentException($"merge plan has {merge.RetainedKeys.Count}/{merge.RetainedValues.Count} heads; the cache has {KvHeadCount}");
+        if (!(merge.T >= 0 && merge.T <= 1)) throw new ArgumentException($"merge plan has t = {merge.T}; it must be in [0, 1]");
+        var lower = _heads[merge.LowerLayer];
+        var upper = _heads[merge.Layer];
+        var keys = new (MergedKvRows Lower, MergedKvRows Upper)[KvHeadCount];
+        var values = new (MergedKvRows Lower, MergedKvRows Upper)[KvHeadCount];
+        for (int h = 0; h < KvHeadCount; h++)
+        {
+            if (!lower[h].Positions.SequenceEqual(upper[h].Positions))
+                throw new ArgumentException($"layers {merge.LowerLayer} and {merge.Layer} hold different tokens in KV head {h}; only aligned heads can merge");
+            keys[h] = MergedKvRows.Merge(lower[h].Keys, upper[h].Keys, merge.RetainedKeys[h], merge.T, Storage);
+            values[h] = MergedKvRows.Merge(lower[h].Values, upper[h].Values, merge.RetainedValues[h], merge.T, Storage);
+        }
+        for (int h = 0; h < KvHeadCount; h++)
+        {
+            lower[h].ReplaceStorage(keys[h].Lower, values[h].Lower);
+            upper[h].ReplaceStorage(keys[h].Upper, values[h].Upper);
         }
     }
 

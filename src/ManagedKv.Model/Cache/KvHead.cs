@@ -59,6 +59,8 @@ public sealed class KvHead
     internal void ReplaceStorage(KvRows keys, KvRows values)
     {
         if (keys.Count != Count || values.Count != Count) throw new ArgumentException("replacement storage must hold the same tokens");
+        if (!ReferenceEquals(keys, Keys)) Keys.Detach();
+        if (!ReferenceEquals(values, Values)) Values.Detach();
         Keys = keys;
         Values = values;
     }
@@ -66,6 +68,8 @@ public sealed class KvHead
     /// <summary>Drops every token.</summary>
     internal void Clear()
     {
+        Keys.Detach();
+        Values.Detach();
         Keys = KvRows.Create(Keys.StorageType, Keys.Width);
         Values = KvRows.Create(Values.StorageType, Values.Width);
         _positions = [];

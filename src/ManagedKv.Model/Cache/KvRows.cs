@@ -30,11 +30,14 @@ public abstract class KvRows
     /// <summary>Bytes one row takes.</summary>
     public abstract int BytesPerRow { get; }
 
-    /// <summary>Bytes of the rows held (what the data really needs).</summary>
-    public long ByteCount => (long)Count * BytesPerRow;
+    /// <summary>
+    /// Bytes of the rows held (what the data really needs). Formats whose rows do not all cost
+    /// <see cref="BytesPerRow"/> (merged layer pairs, quantised groups) override it with their own formula.
+    /// </summary>
+    public virtual long ByteCount => (long)Count * BytesPerRow;
 
     /// <summary>Bytes of the buffer allocated (held rows plus spare capacity).</summary>
-    public long AllocatedBytes => (long)Capacity * BytesPerRow;
+    public virtual long AllocatedBytes => (long)Capacity * BytesPerRow;
 
     /// <summary>Appends one row.</summary>
     public abstract void Append(ReadOnlySpan<float> row);
@@ -73,6 +76,19 @@ public abstract class KvRows
 
     /// <summary>Keeps only the rows at <paramref name="ascendingIndices"/> (strictly increasing), in that order.</summary>
     public abstract void Keep(ReadOnlySpan<int> ascendingIndices);
+
+    /// <summary>
+    /// Called by <see cref="KvHead"/> when this storage is replaced or dropped, so storage that shares bytes
+    /// with another layer (a merged layer pair) can hand the accounting of the shared part to its partner.
+    /// </summary>
+    internal virtual void Detach()
+    {
+    }
+
+    /// <summary>Releases spare capacity (storage built once to its final size, e.g. a merged pair's directions).</summary>
+    internal virtual void TrimExcess()
+    {
+    }
 
     /// <summary>Creates an empty list in the given format.</summary>
     public static KvRows Create(KvStorageType type, int width) => type switch

@@ -13,6 +13,7 @@ public static class PressRegistry
         StreamingLlmPress.Descriptor,
         KnormPress.Descriptor,
         LagKvPress.Descriptor,
+        MiniCachePress.Descriptor,
     ];
 
     /// <summary>The press named <paramref name="name"/>.</summary>
