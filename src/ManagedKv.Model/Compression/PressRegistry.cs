@@ -12,6 +12,10 @@ public static class PressRegistry
         RandomPress.Descriptor,
         StreamingLlmPress.Descriptor,
         KnormPress.Descriptor,
+        H2OPress.Descriptor,
+        SnapKvPress.Descriptor,
+        PyramidKvPress.Descriptor,
+        TovaPress.Descriptor,
         LagKvPress.Descriptor,
         MiniCachePress.Descriptor,
     ];
