@@ -12,6 +12,7 @@ public static class PressRegistry
         RandomPress.Descriptor,
         StreamingLlmPress.Descriptor,
         KnormPress.Descriptor,
+        KiviPress.Descriptor,
     ];
 
     /// <summary>The press named <paramref name="name"/>.</summary>
