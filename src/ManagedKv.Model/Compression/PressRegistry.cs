@@ -14,6 +14,7 @@ public static class PressRegistry
         KnormPress.Descriptor,
         LagKvPress.Descriptor,
         MiniCachePress.Descriptor,
+        KiviPress.Descriptor,
     ];
 
     /// <summary>The press named <paramref name="name"/>.</summary>
