@@ -1,3 +1,4 @@
+using ManagedKv.Cpu;
 using ManagedKv.Model.Inference;
 using ManagedKv.Model.Loading;
 using ManagedKv.Model.Reference;
@@ -13,13 +14,13 @@ public sealed record ModelOptions(string? ModelPath, string Backend, int Threads
           -t, --threads N      CPU threads (default: 2)
           -c, --ctx-size N     context length (default: the model's)
           -b, --batch-size N   prefill micro-batch (default: 512)
-          --backend NAME       reference (the scalar oracle; default)
+          --backend NAME       cpu (default: SIMD, threaded) or reference (the scalar oracle)
         """;
 
     /// <summary>Reads the shared options from the command line.</summary>
     public static ModelOptions Parse(CommandLine args) => new(
         args.String("-m", "--model"),
-        args.String("--backend") ?? "reference",
+        args.String("--backend") ?? "cpu",
         args.Int(2, 1, 1024, "-t", "--threads"),
         args.Int(0, 0, int.MaxValue, "-c", "--ctx-size"),
         args.Int(512, 1, 65536, "-b", "--batch-size"));
@@ -41,7 +42,8 @@ public sealed record ModelOptions(string? ModelPath, string Backend, int Threads
     /// <summary>Creates the selected backend.</summary>
     public IBackend CreateBackend() => Backend switch
     {
+        "cpu" => new CpuBackend(Threads),
         "reference" => new ReferenceBackend(),
-        _ => throw new CliException($"unknown backend '{Backend}' (reference)"),
+        _ => throw new CliException($"unknown backend '{Backend}' (cpu, reference)"),
     };
 }

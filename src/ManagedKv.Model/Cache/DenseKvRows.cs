@@ -40,6 +40,14 @@ public abstract class DenseKvRows<T>(int width) : KvRows(width) where T : unmana
     }
 
     /// <inheritdoc/>
+    internal override void RemoveOldest(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)count, (uint)Count, nameof(count));
+        _data.AsSpan(count * Width, (Count - count) * Width).CopyTo(_data);
+        Count -= count;
+    }
+
+    /// <inheritdoc/>
     public override void Keep(ReadOnlySpan<int> ascendingIndices)
     {
         ValidateKeep(ascendingIndices);

@@ -14,6 +14,8 @@ public sealed class KvCache
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(kvHeads, 1);
+        if (storage is not (KvStorageType.F32 or KvStorageType.F16))
+            throw new ArgumentOutOfRangeException(nameof(storage), storage, "a cache starts dense (F32 or F16); quantised formats come from plans");
         LayerCount = layers;
         KvHeadCount = kvHeads;
         KeyDim = keyDim;
@@ -72,7 +74,9 @@ public sealed class KvCache
 
     /// <summary>
     /// Applies a compression plan: the one way anything but the forward pass edits the cache. Evicted tokens'
-    /// bytes are released (storage compacts in place and shrinks when much smaller than its buffer).
+    /// bytes are released (storage compacts in place and shrinks when much smaller than its buffer). A
+    /// <see cref="Compression.QuantizePlan"/> switches every head of the layer to KIVI storage, whose dense buffers
+    /// are dropped; later tokens are quantised by that storage as the forward pass appends them.
     /// </summary>
     /// <exception cref="ArgumentException">The plan does not fit this cache (layer, head count, indices).</exception>
     public void Apply(Compression.KvPlan plan)
@@ -87,6 +91,10 @@ public sealed class KvCache
                 break;
             case Compression.MergePlan merge:
                 ApplyMerge(merge);
+                break;
+            case Compression.QuantizePlan quantize:
+                quantize.Format.Validate();
+                for (int h = 0; h < KvHeadCount; h++) _heads[plan.Layer][h].Quantize(quantize.Format);
                 break;
             default:
                 throw new ArgumentException($"unsupported plan type {plan.GetType().Name}");

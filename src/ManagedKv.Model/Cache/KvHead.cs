@@ -8,10 +8,13 @@ namespace ManagedKv.Model.Cache;
 public sealed class KvHead
 {
     private int[] _positions = []; // [capacity]
+    private readonly KvStorageType _keyType, _valueType; // the dense types a cleared head starts from again
 
     /// <summary>Creates an empty head.</summary>
     public KvHead(KvStorageType keyType, KvStorageType valueType, int keyDim, int valueDim)
     {
+        _keyType = keyType;
+        _valueType = valueType;
         Keys = KvRows.Create(keyType, keyDim);
         Values = KvRows.Create(valueType, valueDim);
     }
@@ -65,13 +68,23 @@ public sealed class KvHead
         Values = values;
     }
 
-    /// <summary>Drops every token.</summary>
+    /// <summary>
+    /// Switches keys and values to KIVI storage (<see cref="Kivi.KiviKeyRows"/>, <see cref="Kivi.KiviValueRows"/>),
+    /// quantising the held tokens; nothing happens when the head already uses <paramref name="format"/>.
+    /// </summary>
+    internal void Quantize(Kivi.KiviFormat format)
+    {
+        if (Keys is Kivi.KiviKeyRows { } k && k.Format == format && Values is Kivi.KiviValueRows { } v && v.Format == format) return;
+        ReplaceStorage(Kivi.KiviKeyRows.From(Keys, format), Kivi.KiviValueRows.From(Values, format));
+    }
+
+    /// <summary>Drops every token (the head returns to its original dense storage).</summary>
     internal void Clear()
     {
         Keys.Detach();
         Values.Detach();
-        Keys = KvRows.Create(Keys.StorageType, Keys.Width);
-        Values = KvRows.Create(Values.StorageType, Values.Width);
+        Keys = KvRows.Create(_keyType, Keys.Width);
+        Values = KvRows.Create(_valueType, Values.Width);
         _positions = [];
     }
 }

@@ -39,6 +39,12 @@ public abstract class KvRows
     /// <summary>Bytes of the buffer allocated (held rows plus spare capacity).</summary>
     public virtual long AllocatedBytes => (long)Capacity * BytesPerRow;
 
+    /// <summary>
+    /// A stable one-line description of a representation that the kept positions alone do not describe (e.g. a
+    /// hash of quantised codes and their scales), for snapshot tests and CPU/GPU parity; null for dense rows.
+    /// </summary>
+    public virtual string? Fingerprint => null;
+
     /// <summary>Appends one row.</summary>
     public abstract void Append(ReadOnlySpan<float> row);
 
@@ -90,11 +96,25 @@ public abstract class KvRows
     {
     }
 
+    /// <summary>
+    /// Drops the <paramref name="count"/> oldest rows and keeps the buffer: a quantised format's full-precision tail
+    /// sheds rows every few tokens and would otherwise shrink and regrow its buffer each time.
+    /// </summary>
+    internal virtual void RemoveOldest(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((uint)count, (uint)Count, nameof(count));
+        int[] keep = System.Buffers.ArrayPool<int>.Shared.Rent(Math.Max(1, Count - count));
+        for (int j = 0; j < Count - count; j++) keep[j] = count + j;
+        Keep(keep.AsSpan(0, Count - count));
+        System.Buffers.ArrayPool<int>.Shared.Return(keep);
+    }
+
     /// <summary>Creates an empty list in the given format.</summary>
     public static KvRows Create(KvStorageType type, int width) => type switch
     {
         KvStorageType.F32 => new F32KvRows(width),
         KvStorageType.F16 => new F16KvRows(width),
+        KvStorageType.Kivi => throw new ArgumentException("KIVI rows are made from dense rows by a QuantizePlan (KvCache.Apply), not created empty by type", nameof(type)),
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown KV storage type"),
     };
 

@@ -12,6 +12,12 @@ public sealed record PressParameter(string Name, string Type, string Default, st
 public sealed record PressDescriptor(string Name, string Summary, string Paper, IReadOnlyList<PressParameter> Parameters,
     Func<PressArguments, IKvPress> Factory)
 {
+    /// <summary>
+    /// Whether the press reads the compression ratio / token budget. Quantising presses (KIVI) remove no tokens and
+    /// ignore it; the cache's byte count then reports their effective ratio.
+    /// </summary>
+    public bool UsesBudget { get; init; } = true;
+
     /// <summary>Creates the press with a budget and <c>name=value</c> arguments.</summary>
     public IKvPress Create(CompressionBudget budget, IReadOnlyDictionary<string, string>? arguments = null)
     {

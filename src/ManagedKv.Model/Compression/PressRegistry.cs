@@ -18,6 +18,7 @@ public static class PressRegistry
         TovaPress.Descriptor,
         LagKvPress.Descriptor,
         MiniCachePress.Descriptor,
+        KiviPress.Descriptor,
     ];
 
     /// <summary>The press named <paramref name="name"/>.</summary>

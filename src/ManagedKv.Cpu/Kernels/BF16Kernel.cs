@@ -1,0 +1,33 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ManagedKv.Cpu.Activations;
+using ManagedKv.Gguf;
+
+namespace ManagedKv.Cpu.Kernels;
+
+/// <summary>BF16: bfloat16 weights against activations rounded to bf16 (ggml_vec_dot_bf16).</summary>
+internal sealed class BF16Kernel : MatMulKernel
+{
+    /// <inheritdoc/>
+    public override GgmlType WeightType => GgmlType.BF16;
+
+    /// <inheritdoc/>
+    public override ActivationKind Activation => ActivationKind.BF16;
+
+    /// <inheritdoc/>
+    public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
+        FloatTiles.Compute<BF16Row>(args, o0, o1, t0, t1);
+}
+
+/// <summary>The BF16 row as <see cref="FloatTiles"/> reads it.</summary>
+internal unsafe struct BF16Row : IFloatRow
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load8(byte* row, int i) => Simd.LoadBf16x8((ushort*)row + i);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load1(byte* row, int i) => BitConverter.UInt32BitsToSingle((uint)((ushort*)row)[i] << 16);
+}

@@ -1,0 +1,33 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ManagedKv.Cpu.Activations;
+using ManagedKv.Gguf;
+
+namespace ManagedKv.Cpu.Kernels;
+
+/// <summary>F16: half weights against activations rounded to f16 (ggml_vec_dot_f16).</summary>
+internal sealed class F16Kernel : MatMulKernel
+{
+    /// <inheritdoc/>
+    public override GgmlType WeightType => GgmlType.F16;
+
+    /// <inheritdoc/>
+    public override ActivationKind Activation => ActivationKind.F16;
+
+    /// <inheritdoc/>
+    public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
+        FloatTiles.Compute<F16Row>(args, o0, o1, t0, t1);
+}
+
+/// <summary>The F16 row as <see cref="FloatTiles"/> reads it.</summary>
+internal unsafe struct F16Row : IFloatRow
+{
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load8(byte* row, int i) => Simd.LoadHalf8((ushort*)row + i);
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Load1(byte* row, int i) => Simd.HalfTable[((ushort*)row)[i]];
+}

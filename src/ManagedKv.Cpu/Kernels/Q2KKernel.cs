@@ -1,0 +1,61 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ManagedKv.Cpu.Activations;
+using ManagedKv.Gguf;
+
+namespace ManagedKv.Cpu.Kernels;
+
+/// <summary>Q2_K: 256-value super-blocks of sixteen 16-value sub-blocks, 2-bit codes, 4-bit scales and mins (x = d·sc·q − dmin·m).</summary>
+internal sealed class Q2KKernel : MatMulKernel
+{
+    /// <inheritdoc/>
+    public override GgmlType WeightType => GgmlType.Q2_K;
+
+    /// <inheritdoc/>
+    public override ActivationKind Activation => ActivationKind.Q8_K;
+
+    /// <inheritdoc/>
+    public override int Bias => Q2KBlock.Bias;
+
+    /// <inheritdoc/>
+    public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
+        KQuantTiles.Compute<Q2KBlock>(args, o0, o1, t0, t1);
+}
+
+/// <summary>The Q2_K super-block as <see cref="KQuantTiles"/> reads it.</summary>
+internal unsafe struct Q2KBlock : IKBlock
+{
+    /// <inheritdoc/>
+    public static int BlockBytes => Q2K.BlockBytes;
+
+    /// <inheritdoc/>
+    public static int Bias => 0;
+
+    /// <inheritdoc/>
+    public static KMins Mins => KMins.Sixteen;
+
+    /// <inheritdoc/>
+    public static bool SixteenScales => true;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prepare(byte* block, KRow* row)
+    {
+        row->D = Simd.Half(block + Q2K.OffsetD);
+        row->DMin = Simd.Half(block + Q2K.OffsetDmin);
+        byte* sc = block + Q2K.OffsetScales;
+        for (int j = 0; j < 16; j++)
+        {
+            row->Scales[j] = sc[j] & 0xF;
+            row->Mins[j] = (short)(sc[j] >> 4);
+        }
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Codes(byte* block, int chunk)
+    {
+        return KQuantTiles.TwoBits(block + Q2K.OffsetQs + 32 * (chunk >> 2), chunk & 3);
+    }
+}

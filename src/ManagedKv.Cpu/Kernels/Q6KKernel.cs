@@ -1,0 +1,60 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using ManagedKv.Cpu.Activations;
+using ManagedKv.Gguf;
+
+namespace ManagedKv.Cpu.Kernels;
+
+/// <summary>Q6_K: 256-value super-blocks of sixteen 16-value sub-blocks, 6-bit codes (x = d·sc·(q − 32)), int8 scales.</summary>
+internal sealed class Q6KKernel : MatMulKernel
+{
+    /// <inheritdoc/>
+    public override GgmlType WeightType => GgmlType.Q6_K;
+
+    /// <inheritdoc/>
+    public override ActivationKind Activation => ActivationKind.Q8_K;
+
+    /// <inheritdoc/>
+    public override int Bias => Q6KBlock.Bias;
+
+    /// <inheritdoc/>
+    public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
+        KQuantTiles.Compute<Q6KBlock>(args, o0, o1, t0, t1);
+}
+
+/// <summary>The Q6_K super-block as <see cref="KQuantTiles"/> reads it.</summary>
+internal unsafe struct Q6KBlock : IKBlock
+{
+    /// <inheritdoc/>
+    public static int BlockBytes => Q6K.BlockBytes;
+
+    /// <inheritdoc/>
+    public static int Bias => 32;
+
+    /// <inheritdoc/>
+    public static KMins Mins => KMins.None;
+
+    /// <inheritdoc/>
+    public static bool SixteenScales => true;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Prepare(byte* block, KRow* row)
+    {
+        row->D = Simd.Half(block + Q6K.OffsetD);
+        row->DMin = 0;
+        sbyte* s = (sbyte*)(block + Q6K.OffsetScales);
+        for (int j = 0; j < 16; j++) row->Scales[j] = s[j];
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<byte> Codes(byte* block, int chunk)
+    {
+        int h = chunk >> 2, k = chunk & 3;
+        Vector256<byte> low = KQuantTiles.Nibbles(block + Q6K.OffsetQl + 64 * h + 32 * (k & 1), k >= 2);
+        Vector256<byte> high = Avx2.ShiftLeftLogical(KQuantTiles.TwoBits(block + Q6K.OffsetQh + 32 * h, k).AsUInt16(), 4).AsByte();
+        return Avx2.Or(low, high);
+    }
+}

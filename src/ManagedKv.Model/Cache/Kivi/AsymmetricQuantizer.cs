@@ -1,0 +1,62 @@
+using System.Runtime.CompilerServices;
+
+namespace ManagedKv.Model.Cache.Kivi;
+
+/// <summary>
+/// Asymmetric (min/max, zero point) uniform quantisation and the bit packing KIVI uses: x ≈ min + scale·code with
+/// code ∈ [0, 2^bits − 1]. Min and scale are stored as f16, as in the reference code; they are rounded outward
+/// (min down, scale up) so that [min, min + maxCode·scale] still covers the group and every element's error stays
+/// within scale / 2. Codes are packed low bits first: with 2 bits element e sits in byte e / 4 at bit 2·(e mod 4);
+/// with 4 bits in byte e / 2 at bit 4·(e mod 2).
+/// </summary>
+internal static class AsymmetricQuantizer
+{
+    /// <summary>Min and scale (as f16) for a group whose elements lie in [<paramref name="lo"/>, <paramref name="hi"/>].</summary>
+    public static (Half Min, Half Scale) Fit(float lo, float hi, int maxCode)
+    {
+        // Values beyond f16's range saturate (the reference keeps the whole cache in f16, where they cannot occur).
+        lo = Math.Clamp(lo, (float)Half.MinValue, (float)Half.MaxValue);
+        hi = Math.Clamp(hi, lo, (float)Half.MaxValue);
+        var min = (Half)lo;
+        if ((float)min > lo) min = Half.BitDecrement(min);
+        float step = (hi - (float)min) / maxCode;
+        var scale = (Half)step;
+        if ((float)scale < step) scale = Half.BitIncrement(scale);
+        return (min, scale);
+    }
+
+    /// <summary>The code of <paramref name="x"/>: round((x − min) / scale) to nearest-even, clamped to [0, maxCode].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Code(float x, float min, float scale, int maxCode)
+    {
+        if (scale == 0) return 0; // a constant group: min is the value
+        float t = MathF.Round((x - min) / scale);
+        return t <= 0 ? 0 : t >= maxCode ? maxCode : (int)t;
+    }
+
+    /// <summary>Code of element <paramref name="element"/> in a packed row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int Get(ReadOnlySpan<byte> packed, int element, int bits)
+    {
+        int bit = element * bits;
+        return (packed[bit >> 3] >> (bit & 7)) & ((1 << bits) - 1);
+    }
+
+    /// <summary>Writes a code into a packed row whose bits for that element are still zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Set(Span<byte> packed, int element, int bits, int code)
+    {
+        int bit = element * bits;
+        packed[bit >> 3] |= (byte)(code << (bit & 7));
+    }
+
+    /// <summary>FNV-1a 64 over <paramref name="bytes"/>, continuing from <paramref name="hash"/>.</summary>
+    public static ulong Hash(ulong hash, ReadOnlySpan<byte> bytes)
+    {
+        foreach (byte b in bytes) hash = (hash ^ b) * 0x100000001B3UL;
+        return hash;
+    }
+
+    /// <summary>FNV-1a 64 offset basis.</summary>
+    public const ulong HashSeed = 0xCBF29CE484222325UL;
+}
