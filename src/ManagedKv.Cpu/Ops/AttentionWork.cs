@@ -5,6 +5,7 @@ using System.Runtime.Intrinsics.X86;
 using ManagedKv.Cpu.Kernels;
 using ManagedKv.Cpu.Threading;
 using ManagedKv.Model.Cache;
+using ManagedKv.Model.Inference;
 
 namespace ManagedKv.Cpu.Ops;
 
@@ -13,13 +14,20 @@ namespace ManagedKv.Cpu.Ops;
 /// every cached token whose position is ≤ the query's, f32 softmax with the sum in f64 (as the reference), then
 /// the probability-weighted sum of values. Keys and values are read in place from F32 or F16 storage; other
 /// storage types are read row by row through <see cref="KvRows.Read"/>.
+/// <para>
+/// With <see cref="AttentionStatistics"/> the split becomes one item per query head, which runs its rows in order
+/// and adds each counted row's probabilities to that head's sums: every sum is built by one thread in a fixed
+/// order, so the statistics are as deterministic as the output, and each (row, head) output is computed by the
+/// same code as without statistics (the same bits).
+/// </para>
 /// </summary>
 internal sealed unsafe class AttentionWork : IParallelWork
 {
     private readonly float[][] _scores;  // [worker][capacity]
     private readonly float[][] _rows;    // [worker][keyDim + valueDim] for storage without direct access
     private KvCache _cache = null!;
-    private int _layer, _heads, _group, _keyDim, _valueDim, _qCols, _oCols;
+    private AttentionStatistics? _statistics;
+    private int _layer, _heads, _group, _keyDim, _valueDim, _qCols, _oCols, _rowCount;
     private int[] _positions = [];
     private float* _q, _out;
     private float _scale;
@@ -31,8 +39,9 @@ internal sealed unsafe class AttentionWork : IParallelWork
         _rows = new float[threads][];
     }
 
-    /// <summary>Configures the job and returns its item count.</summary>
-    public int Set(float* q, int qCols, KvCache cache, int layer, ReadOnlySpan<int> positions, float* output, int oCols)
+    /// <summary>Configures the job and returns its item count (rows × heads; heads alone with statistics).</summary>
+    public int Set(float* q, int qCols, KvCache cache, int layer, ReadOnlySpan<int> positions, float* output, int oCols,
+        AttentionStatistics? statistics)
     {
         _cache = cache;
         _layer = layer;
@@ -56,13 +65,33 @@ internal sealed unsafe class AttentionWork : IParallelWork
             if (_rows[w] is null || _rows[w].Length < _keyDim + _valueDim)
                 _rows[w] = GC.AllocateArray<float>(_keyDim + _valueDim, pinned: true);
         }
-        return positions.Length * _heads;
+        _rowCount = positions.Length;
+        _statistics = statistics;
+        if (statistics is null) return positions.Length * _heads;
+        // Size every head's sums here, on one thread; the items only add to them.
+        for (int h = 0; h < _heads; h++) statistics.Accumulator(h, cache.Head(layer, h / _group).Count);
+        return _heads;
     }
 
     /// <inheritdoc/>
     public void Execute(int item, int worker)
     {
-        int r = item / _heads, h = item % _heads;
+        if (_statistics is null)
+        {
+            Attend(item / _heads, item % _heads, worker, default);
+            return;
+        }
+        int h = item;
+        var sums = _statistics.Accumulator(h, _cache.Head(_layer, h / _group).Count);
+        for (int r = 0; r < _rowCount; r++) Attend(r, h, worker, _statistics.Counts(_positions[r]) ? sums : default);
+    }
+
+    /// <summary>
+    /// Row <paramref name="r"/>, query head <paramref name="h"/>; adds the probabilities to <paramref name="sums"/>
+    /// unless it is empty (the row is not counted, or no statistics were asked for).
+    /// </summary>
+    private void Attend(int r, int h, int worker, Span<float> sums)
+    {
         KvHead head = _cache.Head(_layer, h / _group);
         int visible = Visible(head.Positions, _positions[r]);
         float* q = _q + (long)r * _qCols + h * _keyDim;
@@ -98,6 +127,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
             TensorPrimitives.Subtract(p, max, p);
             TensorPrimitives.Exp(p, p);
             float inv = (float)(1.0 / SumDouble(scores, visible));
+            if (!sums.IsEmpty) TensorPrimitives.MultiplyAdd(p, inv, sums[..visible], sums[..visible]); // Σ p_j·inv
 
             // o = Σ p_j·inv · v_j
             if (head.Values is DenseKvRows<float> f32Values)
