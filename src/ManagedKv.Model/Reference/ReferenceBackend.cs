@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ManagedKv.Gguf;
 using ManagedKv.Model.Cache;
 using ManagedKv.Model.Inference;
@@ -147,8 +148,7 @@ public sealed class ReferenceBackend : IBackend
                 for (int d = 0; d < vd; d++) valuesT[d * nKv + j] = row[d];
             }
             var cachedPositions = head.Positions;
-            if (statistics is not null)
-                for (int h = g * group; h < (g + 1) * group; h++) statistics.Accumulator(h, cells); // sized even if no row counts
+            if (statistics is not null) SizeStatistics(statistics, g * group, group, cells);
             for (int r = 0; r < positions.Length; r++)
             {
                 for (int h = g * group; h < (g + 1) * group; h++)
@@ -170,11 +170,7 @@ public sealed class ReferenceBackend : IBackend
                     double sum = GgmlVec.SoftMaxExp(scores, probs, max);
                     float inv = (float)(1.0 / sum);
                     for (int j = 0; j < nKv; j++) probs[j] *= inv;
-                    if (statistics is not null && statistics.Counts(positions[r]))
-                    {
-                        var sums = statistics.Accumulator(h, cells);
-                        for (int j = 0; j < cells; j++) sums[j] += probs[j];
-                    }
+                    if (statistics is not null) AddStatistics(statistics, h, positions[r], probs[..cells]);
                     for (int d = 0; d < vd; d++)
                     {
                         var vRow = valuesT.Slice(d * nKv, nKv);
@@ -183,6 +179,23 @@ public sealed class ReferenceBackend : IBackend
                 }
             }
         }
+    }
+
+    /// <summary>Sizes the sums of query heads [first, first + count) to the KV head's <paramref name="cells"/> tokens.</summary>
+    /// <remarks>Out of line (as <see cref="AddStatistics"/>), so the plain kernel's loops compile as they did without statistics.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SizeStatistics(AttentionStatistics statistics, int first, int count, int cells)
+    {
+        for (int h = first; h < first + count; h++) statistics.Accumulator(h, cells); // sized even if no row counts
+    }
+
+    /// <summary>Adds one row's normalised probabilities to query head <paramref name="head"/>'s sums when the row counts.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddStatistics(AttentionStatistics statistics, int head, int position, ReadOnlySpan<float> probs)
+    {
+        if (!statistics.Counts(position)) return;
+        var sums = statistics.Accumulator(head, probs.Length);
+        for (int j = 0; j < probs.Length; j++) sums[j] += probs[j];
     }
 
     /// <inheritdoc/>
