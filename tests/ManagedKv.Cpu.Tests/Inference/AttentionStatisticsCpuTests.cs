@@ -28,7 +28,7 @@ public sealed class AttentionStatisticsCpuTests
         using var transformer = new Transformer(source, backend, maxBatch);
         KvCache plainCache = transformer.CreateCache(), observedCache = transformer.CreateCache();
         float[] expected = new float[transformer.VocabSize], actual = new float[transformer.VocabSize];
-        var hook = new StatisticsHook(source.Config.BlockCount, source.Config.HeadCount);
+        var hook = new AllQueriesStatisticsHook(source.Config.BlockCount, source.Config.HeadCount);
         int[] tokens = golden.PromptTokens("story");
         for (int step = 0; step < 4; step++)
         {
@@ -36,13 +36,7 @@ public sealed class AttentionStatisticsCpuTests
             transformer.Forward(tokens, observedCache, LogitsMode.Last, actual, hook);
             for (int i = 0; i < expected.Length; i++)
                 Assert.AreEqual(BitConverter.SingleToUInt32Bits(expected[i]), BitConverter.SingleToUInt32Bits(actual[i]), $"{model} call {step}: logit {i}");
-            foreach (var s in hook.Statistics)
-                for (int h = 0; h < s.QueryHeadCount; h++)
-                {
-                    double total = 0;
-                    foreach (float p in s.Sums(h)) total += p;
-                    Assert.AreEqual(tokens.Length, total, 1e-4 * tokens.Length, "every counted query distributes 1");
-                }
+            hook.AssertEveryQueryDistributesOne(tokens.Length);
             tokens = [ModelRun.ArgMax(expected)];
         }
     }
@@ -102,25 +96,8 @@ public sealed class AttentionStatisticsCpuTests
     {
         using var backend = backendFactory();
         using var transformer = new Transformer(source, backend);
-        var hook = new StatisticsHook(source.Config.BlockCount, source.Config.HeadCount);
+        var hook = new AllQueriesStatisticsHook(source.Config.BlockCount, source.Config.HeadCount);
         transformer.Forward(prompt, transformer.CreateCache(), LogitsMode.Last, new float[transformer.VocabSize], hook);
         return hook.Statistics;
-    }
-
-    /// <summary>Asks every layer for the attention of every query of every call.</summary>
-    private sealed class StatisticsHook(int layers, int heads) : ILayerHook
-    {
-        public AttentionStatistics[] Statistics { get; } = Enumerable.Range(0, layers).Select(_ => new AttentionStatistics(heads)).ToArray();
-
-        public void BeginForward(PositionRange call)
-        {
-            foreach (var s in Statistics) s.Begin(call, call.Start);
-        }
-
-        public AttentionStatistics? StatisticsFor(int layer) => Statistics[layer];
-
-        public void AfterLayer(in LayerEvent e)
-        {
-        }
     }
 }

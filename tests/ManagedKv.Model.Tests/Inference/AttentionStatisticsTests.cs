@@ -102,7 +102,7 @@ public sealed class AttentionStatisticsTests
             using var transformer = new Transformer(source, new ReferenceBackend(), maxBatch);
             KvCache plainCache = transformer.CreateCache(), observedCache = transformer.CreateCache();
             float[] expected = new float[transformer.VocabSize], actual = new float[transformer.VocabSize];
-            var hook = new StatisticsHook(source.Config.BlockCount, source.Config.HeadCount);
+            var hook = new AllQueriesStatisticsHook(source.Config.BlockCount, source.Config.HeadCount);
             transformer.Forward(prompt, plainCache, LogitsMode.Last, expected);
             transformer.Forward(prompt, observedCache, LogitsMode.Last, actual, hook);
             AssertBits(expected, actual, $"{model} prefill, micro-batch {maxBatch}");
@@ -143,7 +143,7 @@ public sealed class AttentionStatisticsTests
     private static AttentionStatistics[] Observe(ModelSource source, int[] prompt, int maxBatch)
     {
         using var transformer = new Transformer(source, new ReferenceBackend(), maxBatch);
-        var hook = new StatisticsHook(source.Config.BlockCount, source.Config.HeadCount);
+        var hook = new AllQueriesStatisticsHook(source.Config.BlockCount, source.Config.HeadCount);
         transformer.Forward(prompt, transformer.CreateCache(), LogitsMode.Last, new float[transformer.VocabSize], hook);
         return hook.Statistics;
     }
@@ -179,37 +179,5 @@ public sealed class AttentionStatisticsTests
     {
         for (int i = 0; i < expected.Length; i++)
             Assert.AreEqual(BitConverter.SingleToUInt32Bits(expected[i]), BitConverter.SingleToUInt32Bits(actual[i]), $"{what}: logit {i}");
-    }
-
-    /// <summary>Asks every layer for the attention of every query of every call.</summary>
-    private sealed class StatisticsHook(int layers, int heads) : ILayerHook
-    {
-        public AttentionStatistics[] Statistics { get; } = Enumerable.Range(0, layers).Select(_ => new AttentionStatistics(heads)).ToArray();
-
-        public void BeginForward(PositionRange call)
-        {
-            foreach (var s in Statistics) s.Begin(call, call.Start);
-        }
-
-        public AttentionStatistics? StatisticsFor(int layer) => Statistics[layer];
-
-        public void AfterLayer(in LayerEvent e)
-        {
-        }
-
-        /// <summary>Each counted query's probabilities sum to 1, so each head's sums add up to the query count.</summary>
-        public void AssertEveryQueryDistributesOne(int queries)
-        {
-            foreach (var s in Statistics)
-            {
-                Assert.AreEqual(queries, s.Queries.Count);
-                for (int h = 0; h < s.QueryHeadCount; h++)
-                {
-                    double total = 0;
-                    foreach (float p in s.Sums(h)) total += p;
-                    Assert.AreEqual(queries, total, 1e-4 * queries, $"head {h}");
-                }
-            }
-        }
     }
 }
