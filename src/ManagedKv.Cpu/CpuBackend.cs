@@ -152,7 +152,8 @@ public sealed unsafe class CpuBackend : IBackend
     }
 
     /// <inheritdoc/>
-    public void Attention(DeviceTensor q, KvCache cache, int layer, ReadOnlySpan<int> positions, DeviceTensor output)
+    public void Attention(DeviceTensor q, KvCache cache, int layer, ReadOnlySpan<int> positions, DeviceTensor output,
+        AttentionStatistics? statistics = null)
     {
         HostTensor hq = H(q), ho = H(output);
         CheckRows(positions.Length, hq, ho);
@@ -160,7 +161,7 @@ public sealed unsafe class CpuBackend : IBackend
         if (heads * cache.KeyDim != hq.Cols || heads % cache.KvHeadCount != 0 || ho.Cols < heads * cache.ValueDim)
             throw new ArgumentException($"attention: {hq.Cols} query columns, {ho.Cols} output columns do not match {cache.KvHeadCount} KV heads of {cache.KeyDim}/{cache.ValueDim}");
         fixed (float* pq = hq.Data, po = ho.Data)
-            _pool.Run(_attention, _attention.Set(pq, hq.Cols, cache, layer, positions, po, ho.Cols));
+            _pool.Run(_attention, _attention.Set(pq, hq.Cols, cache, layer, positions, po, ho.Cols, statistics));
     }
 
     /// <inheritdoc/>

@@ -5,6 +5,7 @@ using System.Runtime.Intrinsics.X86;
 using ManagedKv.Cpu.Kernels;
 using ManagedKv.Cpu.Threading;
 using ManagedKv.Model.Cache;
+using ManagedKv.Model.Inference;
 
 namespace ManagedKv.Cpu.Ops;
 
@@ -15,6 +16,12 @@ namespace ManagedKv.Cpu.Ops;
 /// (tinyBLAS: sixteen FMA lanes, then <c>_mm512_reduce_add_ps</c>). Scores q·k/√d cover the cached tokens
 /// whose position is ≤ the query's; softmax is f32 with the sum in f64 (as the reference). Keys and values are read in place from F32 or F16
 /// storage; other storage types are read row by row through <see cref="KvRows.Read"/>.
+/// <para>
+/// With <see cref="AttentionStatistics"/> the split becomes one item per query head, which runs its query blocks in
+/// order and adds each counted row's normalised probabilities to that head's sums: every sum is built by one
+/// thread in a fixed order, so the statistics are as deterministic as the output, and each output is computed by
+/// the same code as without statistics (the same bits).
+/// </para>
 /// </summary>
 internal sealed unsafe class AttentionWork : IParallelWork
 {
@@ -25,6 +32,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
     private readonly int[] _capacity;    // [worker] scores per query row
     private KvCache _cache = null!;
     private int _layer, _heads, _group, _keyDim, _valueDim, _qCols, _oCols, _rowsCount;
+    private AttentionStatistics? _statistics;
     private int[] _positions = [];
     private float* _q, _out;
     private float _scale;
@@ -38,8 +46,9 @@ internal sealed unsafe class AttentionWork : IParallelWork
         _capacity = new int[threads];
     }
 
-    /// <summary>Configures the job and returns its item count.</summary>
-    public int Set(float* q, int qCols, KvCache cache, int layer, ReadOnlySpan<int> positions, float* output, int oCols)
+    /// <summary>Configures the job and returns its item count (rows × heads; heads alone with statistics).</summary>
+    public int Set(float* q, int qCols, KvCache cache, int layer, ReadOnlySpan<int> positions, float* output, int oCols,
+        AttentionStatistics? statistics)
     {
         _cache = cache;
         _layer = layer;
@@ -69,14 +78,34 @@ internal sealed unsafe class AttentionWork : IParallelWork
             if (_lanes[w] is null || _lanes[w].Length < 16 * _valueDim)
                 _lanes[w] = GC.AllocateArray<float>(16 * _valueDim, pinned: true);
         }
-        return (positions.Length + QueryBlock - 1) / QueryBlock * _heads;
+        _statistics = statistics;
+        int blocks = (positions.Length + QueryBlock - 1) / QueryBlock;
+        if (statistics is null) return blocks * _heads;
+        // Size every head's sums here, on one thread; the items only add to them.
+        for (int h = 0; h < _heads; h++) statistics.Accumulator(h, cache.Head(layer, h / _group).Count);
+        return _heads;
     }
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int item, int worker)
     {
-        int r0 = item / _heads * QueryBlock, h = item % _heads;
+        if (_statistics is null)
+        {
+            AttendBlock(item / _heads * QueryBlock, item % _heads, worker, default);
+            return;
+        }
+        int h = item;
+        var sums = _statistics.Accumulator(h, _cache.Head(_layer, h / _group).Count);
+        for (int r0 = 0; r0 < _rowsCount; r0 += QueryBlock) AttendBlock(r0, h, worker, sums);
+    }
+
+    /// <summary>
+    /// Query rows [r0, r0 + 4) (fewer at the end), query head <paramref name="h"/>; adds the counted rows'
+    /// probabilities to <paramref name="sums"/> unless it is empty (no statistics were asked for).
+    /// </summary>
+    private void AttendBlock(int r0, int h, int worker, Span<float> sums)
+    {
         int nq = Math.Min(QueryBlock, _rowsCount - r0);
         KvHead head = _cache.Head(_layer, h / _group);
         ReadOnlySpan<int> cached = head.Positions;
@@ -111,7 +140,12 @@ internal sealed unsafe class AttentionWork : IParallelWork
                     }
             }
 
-            for (int i = 0; i < nq; i++) Softmax(scores + i * capacity, visible[i]);
+            for (int i = 0; i < nq; i++)
+            {
+                Softmax(scores + i * capacity, visible[i]);
+                if (!sums.IsEmpty && _statistics!.Counts(_positions[r0 + i]))
+                    TensorPrimitives.Add(sums[..visible[i]], new ReadOnlySpan<float>(scores + i * capacity, visible[i]), sums[..visible[i]]);
+            }
 
             if (head.Values is DenseKvRows<float> f32Values)
             {

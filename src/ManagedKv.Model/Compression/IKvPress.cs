@@ -15,4 +15,12 @@ public interface IKvPress
 
     /// <summary>Plan for a layer after a decoded token was appended; null for prefill-only methods.</summary>
     KvPlan? CompressDecode(PressContext context) => null;
+
+    /// <summary>
+    /// Presses that score by attention ask for it here, before a forward call runs: the first position of the
+    /// queries whose softmax probabilities the attention kernel should sum for <paramref name="layer"/> in the call
+    /// over <paramref name="call"/> (e.g. <c>call.End − window</c>), or null for none (the default: the kernel runs
+    /// its plain path). The sums reach the press as <see cref="PressContext.Statistics"/>.
+    /// </summary>
+    int? AttentionQueryStart(CompressionPhase phase, int layer, Inference.PositionRange call) => null;
 }

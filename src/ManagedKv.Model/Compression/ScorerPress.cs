@@ -33,6 +33,12 @@ public abstract class ScorerPress : IKvPress
     protected virtual bool CompressesLayer(int layer) => true;
 
     /// <inheritdoc/>
+    public virtual int? AttentionQueryStart(CompressionPhase phase, int layer, Inference.PositionRange call) => null;
+
+    /// <inheritdoc/>
+    public virtual KvPlan? CompressDecode(PressContext context) => null;
+
+    /// <inheritdoc/>
     public virtual KvPlan? CompressPrefill(PressContext context)
     {
         if (!CompressesLayer(context.Layer)) return null;

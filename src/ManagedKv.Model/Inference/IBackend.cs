@@ -48,7 +48,19 @@ public interface IBackend : IDisposable
     /// of the layer whose position is ≤ the query's position, with GQA head sharing; writes
     /// [rows, heads·valueDim] to output. Scale 1/√keyDim, f32 softmax.
     /// </summary>
-    void Attention(DeviceTensor q, KvCache cache, int layer, ReadOnlySpan<int> positions, DeviceTensor output);
+    /// <param name="q">[rows, heads·keyDim] queries after RoPE.</param>
+    /// <param name="cache">The cache, already holding this micro-batch's keys and values.</param>
+    /// <param name="layer">The layer.</param>
+    /// <param name="positions">[rows] the queries' positions.</param>
+    /// <param name="output">[rows, heads·valueDim] the attention output.</param>
+    /// <param name="statistics">
+    /// Null (the default): the plain kernel. Otherwise, for every query head h, first size
+    /// <see cref="AttentionStatistics.Accumulator"/>(h, tokens of h's KV head), then for every row whose position
+    /// <see cref="AttentionStatistics.Counts"/>, add its normalised softmax probabilities to that accumulator. The
+    /// output must be the same bits with or without statistics.
+    /// </param>
+    void Attention(DeviceTensor q, KvCache cache, int layer, ReadOnlySpan<int> positions, DeviceTensor output,
+        AttentionStatistics? statistics = null);
 
     /// <summary>gate = silu(gate) · up for rows [0, rows).</summary>
     void SwiGlu(DeviceTensor gate, DeviceTensor up, int rows);

@@ -29,10 +29,26 @@ public readonly ref struct LayerEvent(int Layer, KvCache Cache, ReadOnlySpan<int
 /// <summary>
 /// A seam in the forward pass: called after each layer has appended its keys and values and attended.
 /// The compression layer uses it to compress a layer's cache right after the layer's prefill; the pass
-/// without a hook is unchanged.
+/// without a hook is unchanged. A hook may also ask the attention kernel for statistics
+/// (<see cref="StatisticsFor"/>), which the fast path does not compute.
 /// </summary>
 public interface ILayerHook
 {
+    /// <summary>
+    /// Called once at the start of a forward call, before any layer runs, with the positions it will process
+    /// (all micro-batches together). Hooks that ask for statistics prepare them here.
+    /// </summary>
+    void BeginForward(PositionRange call)
+    {
+    }
+
+    /// <summary>
+    /// The statistics layer <paramref name="layer"/>'s attention should accumulate in the current forward call, or
+    /// null for none (the default). Asked before every micro-batch's attention; the same object must be returned
+    /// for every micro-batch of one call, since its sums grow across them.
+    /// </summary>
+    AttentionStatistics? StatisticsFor(int layer) => null;
+
     /// <summary>Called after a layer processed a micro-batch.</summary>
     void AfterLayer(in LayerEvent e);
 }

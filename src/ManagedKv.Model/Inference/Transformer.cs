@@ -72,6 +72,7 @@ public sealed class Transformer : IDisposable
             if ((uint)t >= (uint)Weights.TokenEmbedding.OutFeatures)
                 throw new ArgumentOutOfRangeException(nameof(tokens), t, $"token id outside the vocabulary of {Weights.TokenEmbedding.OutFeatures}");
 
+        hook?.BeginForward(new PositionRange(cache.SequenceLength, cache.SequenceLength + tokens.Length));
         int batch = MaxBatch;
         if (mode == LogitsMode.All)
         {
@@ -118,7 +119,7 @@ public sealed class Transformer : IDisposable
             b.Rope(w.Q, c.HeadCount, c.HeadDim, positions, Rope);
             b.Rope(w.K, c.KvHeadCount, c.HeadDim, positions, Rope);
             b.AppendKv(cache, l, w.K, w.V, positions);
-            b.Attention(w.Q, cache, l, positions, w.Attended);
+            b.Attention(w.Q, cache, l, positions, w.Attended, hook?.StatisticsFor(l));
             b.MatMul(blk.Output, w.Attended, n, w.Projected);
             b.Add(w.X, w.Projected, n);
             hook?.AfterLayer(new LayerEvent(l, cache, positions, finalChunk, b));

@@ -117,9 +117,11 @@ public sealed class ReferenceBackend : IBackend
     /// <c>ggml_vec_dot_f32</c>(k, q), scaled, masked to −∞ where not visible, soft-maxed by
     /// <see cref="GgmlVec.SoftMaxExp"/> and scaled by (float)(1/sum); the output is the matrix product of the
     /// transposed V cells with those weights over all n_kv cells, by tinyBLAS for batches of two or more rows
-    /// and by <c>ggml_vec_dot_f32</c> for one.
+    /// and by <c>ggml_vec_dot_f32</c> for one. With <paramref name="statistics"/>, the normalised probabilities of
+    /// the counted rows are also added to the per-head sums, row by row in position order; nothing else changes.
     /// </remarks>
-    public void Attention(DeviceTensor q, KvCache cache, int layer, ReadOnlySpan<int> positions, DeviceTensor output)
+    public void Attention(DeviceTensor q, KvCache cache, int layer, ReadOnlySpan<int> positions, DeviceTensor output,
+        AttentionStatistics? statistics = null)
     {
         int kd = cache.KeyDim, vd = cache.ValueDim;
         int heads = q.Cols / kd;
@@ -145,6 +147,8 @@ public sealed class ReferenceBackend : IBackend
                 for (int d = 0; d < vd; d++) valuesT[d * nKv + j] = row[d];
             }
             var cachedPositions = head.Positions;
+            if (statistics is not null)
+                for (int h = g * group; h < (g + 1) * group; h++) statistics.Accumulator(h, cells); // sized even if no row counts
             for (int r = 0; r < positions.Length; r++)
             {
                 for (int h = g * group; h < (g + 1) * group; h++)
@@ -166,6 +170,11 @@ public sealed class ReferenceBackend : IBackend
                     double sum = GgmlVec.SoftMaxExp(scores, probs, max);
                     float inv = (float)(1.0 / sum);
                     for (int j = 0; j < nKv; j++) probs[j] *= inv;
+                    if (statistics is not null && statistics.Counts(positions[r]))
+                    {
+                        var sums = statistics.Accumulator(h, cells);
+                        for (int j = 0; j < cells; j++) sums[j] += probs[j];
+                    }
                     for (int d = 0; d < vd; d++)
                     {
                         var vRow = valuesT.Slice(d * nKv, nKv);

@@ -1,0 +1,64 @@
+using ManagedKv.Model.Inference;
+
+namespace ManagedKv.Model.Compression;
+
+/// <summary>
+/// The arithmetic the attention-scored presses (H2O, SnapKV, PyramidKV, TOVA) share, written once: averaging the
+/// kernel's per-query-head sums over heads, kvpress/SnapKV's 1-D average pooling, and the head-alignment test.
+/// </summary>
+public static class AttentionScores
+{
+    /// <summary>
+    /// destination[j] = mean over query heads [firstHead, firstHead + count) of their sums at token j (summed in
+    /// double, in head order). The heads must read one KV head, or KV heads holding the same tokens.
+    /// </summary>
+    /// <param name="statistics">The kernel's sums.</param>
+    /// <param name="firstHead">First query head averaged.</param>
+    /// <param name="count">Query heads averaged (a GQA group, or all heads of the layer).</param>
+    /// <param name="destination">[tokens] the mean; tokens ≤ every averaged head's length.</param>
+    public static void MeanOverHeads(AttentionStatistics statistics, int firstHead, int count, Span<float> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        for (int j = 0; j < destination.Length; j++)
+        {
+            double sum = 0;
+            for (int h = firstHead; h < firstHead + count; h++) sum += statistics.Sums(h)[j];
+            destination[j] = (float)(sum / count);
+        }
+    }
+
+    /// <summary>
+    /// 1-D average pooling with stride 1 and zero padding of <c>kernel / 2</c> on both sides, every window divided by
+    /// <paramref name="kernel"/> (torch's <c>avg_pool1d(x, kernel, padding=kernel//2, stride=1)</c> with
+    /// <c>count_include_pad=True</c>, as SnapKV and kvpress smooth their scores): output[i] = Σ_{|d| ≤ kernel/2}
+    /// input[i + d] / kernel, out-of-range inputs reading as 0. The output has the input's length.
+    /// </summary>
+    /// <param name="input">[n] values.</param>
+    /// <param name="kernel">Window length, odd and ≥ 1 (an even kernel would change the length).</param>
+    /// <param name="output">[n] the pooled values (must not overlap <paramref name="input"/>).</param>
+    public static void AveragePool(ReadOnlySpan<float> input, int kernel, Span<float> output)
+    {
+        if (kernel < 1 || kernel % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "the pooling kernel must be odd and ≥ 1");
+        if (output.Length != input.Length) throw new ArgumentException($"output holds {output.Length} values; the input {input.Length}", nameof(output));
+        int half = kernel / 2;
+        for (int i = 0; i < input.Length; i++)
+        {
+            double sum = 0;
+            for (int j = Math.Max(0, i - half); j <= Math.Min(input.Length - 1, i + half); j++) sum += input[j];
+            output[i] = (float)(sum / kernel);
+        }
+    }
+
+    /// <summary>Query heads per KV head (the GQA group) of statistics read against <paramref name="context"/>'s cache.</summary>
+    public static int GroupSize(AttentionStatistics statistics, PressContext context) =>
+        statistics.QueryHeadCount / context.Cache.KvHeadCount;
+
+    /// <summary>Whether every KV head of the layer holds the same token positions (so one score can serve them all).</summary>
+    public static bool HeadsAligned(PressContext context)
+    {
+        var first = context.Head(0).Positions;
+        for (int h = 1; h < context.Cache.KvHeadCount; h++)
+            if (!context.Head(h).Positions.SequenceEqual(first)) return false;
+        return true;
+    }
+}
