@@ -12,7 +12,7 @@ namespace ManagedKv.Cpu.Activations;
 internal sealed unsafe class ActivationBuffer : IDisposable
 {
     private readonly List<(IntPtr Pointer, long Bytes)> _blocks = [];
-    private long _codesBytes, _floatsBytes, _scalesBytes, _sumsBytes, _corrBytes, _bsumsBytes, _pairBytes, _rawBytes;
+    private long _codesBytes, _floatsBytes, _scalesBytes, _sumsBytes, _corrBytes, _bsumsBytes, _pairBytes, _biasPairBytes, _rawBytes;
 
     /// <summary>The form of the rows.</summary>
     public ActivationKind Kind { get; private set; }
@@ -23,7 +23,10 @@ internal sealed unsafe class ActivationBuffer : IDisposable
     /// <summary>Values per row.</summary>
     public int K { get; private set; }
 
-    /// <summary>Code offset of the paired weight type; <see cref="Corr"/> holds −Bias · (sum of each 4 codes).</summary>
+    /// <summary>
+    /// Code offset of the paired weight type; <see cref="Corr"/> (32-value blocks) holds −Bias · (sum of each 4
+    /// codes), <see cref="BiasPairs"/> (Q8_K) Bias · (sum of each 2 codes).
+    /// </summary>
     public int Bias { get; private set; }
 
     /// <summary>True when rows are kept as ggml block bytes (<see cref="Raw"/>) for the portable kernels.</summary>
@@ -37,8 +40,10 @@ internal sealed unsafe class ActivationBuffer : IDisposable
     public float* Scales;
     /// <summary>Q8_1's s = d·Σq as f32, [Rows, K/32].</summary>
     public float* Sums;
-    /// <summary>−Bias · (sum of codes 4i..4i+3), [Rows, K/4]; only when Bias ≠ 0.</summary>
+    /// <summary>−Bias · (sum of codes 4i..4i+3), [Rows, K/4]; Q8_0/Q8_1 with Bias ≠ 0.</summary>
     public int* Corr;
+    /// <summary>Bias · (codes 2i + 2i+1) as int16, [Rows, K/2]; Q8_K with Bias ≠ 0.</summary>
+    public short* BiasPairs;
     /// <summary>Q8_K sums of each 16 codes, [Rows, K/16].</summary>
     public short* BlockSums;
     /// <summary>Q8_K sums of each 32 codes, [Rows, K/32] (the hadd of two block sums, for Q4_K/Q5_K mins).</summary>
@@ -80,7 +85,8 @@ internal sealed unsafe class ActivationBuffer : IDisposable
                 PairSums = (short*)Ensure(ref _pairBytes, n / 32 * sizeof(short), PairSums);
                 break;
         }
-        if (bias != 0) Corr = (int*)Ensure(ref _corrBytes, n / 4 * sizeof(int), Corr);
+        if (bias != 0 && kind == ActivationKind.Q8_K) BiasPairs = (short*)Ensure(ref _biasPairBytes, n / 2 * sizeof(short), BiasPairs);
+        else if (bias != 0) Corr = (int*)Ensure(ref _corrBytes, n / 4 * sizeof(int), Corr);
     }
 
     /// <summary>ggml's vec_dot type for an activation kind.</summary>
@@ -121,7 +127,7 @@ internal sealed unsafe class ActivationBuffer : IDisposable
     {
         foreach (var (p, _) in _blocks) NativeMemory.AlignedFree((void*)p);
         _blocks.Clear();
-        _codesBytes = _floatsBytes = _scalesBytes = _sumsBytes = _corrBytes = _bsumsBytes = _pairBytes = _rawBytes = 0;
-        Codes = null; Floats = null; Scales = null; Sums = null; Corr = null; BlockSums = null; PairSums = null; Raw = null;
+        _codesBytes = _floatsBytes = _scalesBytes = _sumsBytes = _corrBytes = _bsumsBytes = _pairBytes = _biasPairBytes = _rawBytes = 0;
+        Codes = null; Floats = null; Scales = null; Sums = null; Corr = null; BiasPairs = null; BlockSums = null; PairSums = null; Raw = null;
     }
 }

@@ -17,8 +17,6 @@ namespace ManagedKv.Cpu.Activations;
 /// </summary>
 internal static unsafe class ActivationQuantizer
 {
-    private static readonly Vector256<int> PackOrder = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
-
     /// <summary>Converts row <paramref name="row"/> of the buffer from <paramref name="x"/> (K values).</summary>
     public static void QuantizeRow(ActivationBuffer buf, int row, float* x)
     {
@@ -60,25 +58,30 @@ internal static unsafe class ActivationQuantizer
         }
     }
 
+    /// <summary>
+    /// Rounds to bf16 (ggml_compute_fp32_to_bf16) and lays each whole 32-value step out split, the 16 even
+    /// values then the 16 odd ones, as the paired BF16 kernel reads them; a remainder stays in order.
+    /// </summary>
     private static void RoundToBf16(float* x, float* y, int k)
     {
-        int i = 0;
-        if (Simd.Supported)
+        int steps = k & ~31;
+        float* r = stackalloc float[32];
+        for (int s = 0; s < steps; s += 32)
         {
-            for (; i + 8 <= k; i += 8)
+            for (int j = 0; j < 32; j++) r[j] = RoundBf16(x[s + j]);
+            for (int l = 0; l < 16; l++)
             {
-                Vector256<uint> u = Avx.LoadVector256((uint*)(x + i));
-                Vector256<uint> lsb = Avx2.And(Avx2.ShiftRightLogical(u, 16), Vector256<uint>.One);
-                Vector256<uint> rounded = Avx2.And(Avx2.Add(u, Avx2.Add(lsb, Vector256.Create(0x7FFFu))), Vector256.Create(0xFFFF0000u));
-                // NaN: keep the top half and force the quiet bit (ggml_compute_fp32_to_bf16)
-                Vector256<uint> quiet = Avx2.And(Avx2.Or(u, Vector256.Create(0x00400000u)), Vector256.Create(0xFFFF0000u));
-                Vector256<int> isNan = Avx2.CompareGreaterThan(Avx2.And(u, Vector256.Create(0x7FFFFFFFu)).AsInt32(), Vector256.Create(0x7F800000));
-                Avx.Store((uint*)(y + i), Avx2.BlendVariable(rounded.AsByte(), quiet.AsByte(), isNan.AsByte()).AsUInt32());
+                y[s + l] = r[2 * l];
+                y[s + 16 + l] = r[2 * l + 1];
             }
         }
-        for (; i < k; i++) y[i] = Bf16.ToSingle(Bf16.FromSingle(x[i]));
+        for (int i = steps; i < k; i++) y[i] = RoundBf16(x[i]);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float RoundBf16(float v) => Bf16.ToSingle(Bf16.FromSingle(v));
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeQ8(ActivationBuffer buf, int row, float* x)
     {
         int k = buf.K, groups = k / 32;
@@ -145,6 +148,7 @@ internal static unsafe class ActivationQuantizer
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void QuantizeQ8K(ActivationBuffer buf, int row, float* x)
     {
         int k = buf.K, blocks = k / 256;
@@ -152,7 +156,7 @@ internal static unsafe class ActivationQuantizer
         float* scales = buf.Scales + (long)row * blocks;
         short* bsums = buf.BlockSums + (long)row * (k / 16);
         short* pairs = buf.PairSums + (long)row * (k / 32);
-        int* corr = buf.Bias != 0 ? buf.Corr + (long)row * (k / 4) : null;
+        short* biasPairs = buf.Bias != 0 ? buf.BiasPairs + (long)row * (k / 2) : null;
         var signBit = Vector256.Create(-0.0f);
         var exponent = Vector256.Create(0x7F800000);
         Span<byte> block = stackalloc byte[Q8K.BlockBytes];
@@ -206,7 +210,7 @@ internal static unsafe class ActivationQuantizer
                     scales[b] = 1 / iscale;
                 }
             }
-            // block sums of 16 codes, their pairs, and the offset corrections, from the lane sums of 4 codes
+            // block sums of 16 codes and their pairs from the lane sums of 4 codes; bias times sums of 2 codes
             for (int c = 0; c < 8; c++)
             {
                 Vector256<int> lanes = LaneSums(q + 32 * c);
@@ -215,7 +219,11 @@ internal static unsafe class ActivationQuantizer
                 bsums[16 * b + 2 * c] = s0;
                 bsums[16 * b + 2 * c + 1] = s1;
                 pairs[8 * b + c] = (short)(s0 + s1);
-                if (corr is not null) Avx.Store(corr + 64 * b + 8 * c, Avx2.MultiplyLow(lanes, Vector256.Create(-buf.Bias)));
+                if (biasPairs is not null)
+                {
+                    Vector256<short> two = Avx2.MultiplyAddAdjacent(Vector256.Create((byte)1), Avx.LoadVector256(q + 32 * c));
+                    Avx.Store(biasPairs + 128 * b + 16 * c, Avx2.MultiplyLow(two, Vector256.Create((short)buf.Bias)));
+                }
             }
         }
     }
@@ -246,7 +254,7 @@ internal static unsafe class ActivationQuantizer
         Vector256<short> a = Avx2.PackSignedSaturate(i0, i1);
         Vector256<short> b = Avx2.PackSignedSaturate(i2, i3);
         Vector256<sbyte> bytes = Avx2.PackSignedSaturate(a, b);
-        return Avx2.PermuteVar8x32(bytes.AsInt32(), PackOrder).AsSByte();
+        return Avx2.PermuteVar8x32(bytes.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7)).AsSByte();
     }
 
     /// <summary>Lane i = sum of codes 4i..4i+3 of a 32-code group.</summary>

@@ -6,7 +6,7 @@ using ManagedKv.Gguf;
 
 namespace ManagedKv.Cpu.Kernels;
 
-/// <summary>BF16: bfloat16 weights against activations rounded to bf16 (ggml_vec_dot_bf16).</summary>
+/// <summary>BF16: bfloat16 weights against activations rounded to bf16, in vdpbf16ps pairs (llama.cpp's tinyBLAS with AVX512_BF16).</summary>
 internal sealed class BF16Kernel : MatMulKernel
 {
     /// <inheritdoc/>
@@ -24,8 +24,15 @@ internal sealed class BF16Kernel : MatMulKernel
 internal unsafe struct BF16Row : IFloatRow
 {
     /// <inheritdoc/>
+    public static bool Paired => true;
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Load8(byte* row, int i) => Simd.LoadBf16x8((ushort*)row + i);
+    public static Vector512<float> Load16(byte* row, int i) => Vector512<float>.Zero;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Load8(byte* row, int i) => Simd.LoadBf16x8((ushort*)row + i); // unused: BF16 steps are paired
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

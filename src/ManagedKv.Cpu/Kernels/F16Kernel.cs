@@ -24,6 +24,13 @@ internal sealed class F16Kernel : MatMulKernel
 internal unsafe struct F16Row : IFloatRow
 {
     /// <inheritdoc/>
+    public static bool Paired => false;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load16(byte* row, int i) => Simd.LoadHalf16((ushort*)row + i);
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load8(byte* row, int i) => Simd.LoadHalf8((ushort*)row + i);
 

@@ -24,6 +24,13 @@ internal sealed class F32Kernel : MatMulKernel
 internal unsafe struct F32Row : IFloatRow
 {
     /// <inheritdoc/>
+    public static bool Paired => false;
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Load16(byte* row, int i) => Avx512F.LoadVector512((float*)row + i);
+
+    /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load8(byte* row, int i) => Avx.LoadVector256((float*)row + i);
 

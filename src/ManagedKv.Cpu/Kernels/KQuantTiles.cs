@@ -6,104 +6,150 @@ using ManagedKv.Cpu.Activations;
 namespace ManagedKv.Cpu.Kernels;
 
 /// <summary>
-/// Generic kernels for the K-quants against Q8_K activations. Per super-block and (row, token) pair they follow
-/// ggml's AVX2 <c>ggml_vec_dot_q*_K_q8_K</c>: eight int32 lanes (lane i = values 4i..4i+3 of each 32-value
-/// chunk) times the integer sub-block scale, summed over the eight chunks, then one FMA by d_a·d_w into an f32
-/// accumulator; the minimum term enters as <see cref="KMins"/> describes. A 4 rows × 4 tokens tile decodes each
-/// weight chunk once for four tokens (prefill); 4 rows × 1 token serves decoding, with the same per-pair
-/// operations.
+/// Generic kernels for the K-quants against Q8_K activations. The integer part follows ggml's AVX2
+/// <c>ggml_vec_dot_q*_K_q8_K</c>: per 32-value chunk, <c>pmaddubsw</c> of the unsigned codes with the
+/// activation codes (minus Bias times the activation pair sums), <c>pmaddwd</c> with the int16 sub-block
+/// scales, summed over the super-block (with AVX-512BW two chunks go through one 512-bit
+/// <c>vpmaddubsw</c>/<c>vpmaddwd</c>). The float part follows llama.cpp's repacked K-quant GEMV/GEMM (what it
+/// runs for Q4_K on x86): the super-block's integer total is converted once and FMA'd by d_w·d_a into one f32
+/// accumulator per output; the mins' integer total (Σ m·bsum) goes to a second accumulator by dmin_w·d_a, and
+/// the result is the difference. Four outputs' floats share one 128-bit vector, so the float work per output
+/// is a quarter of an instruction per super-block. A 4 rows × 4 tokens tile decodes each weight chunk once
+/// for four tokens (prefill); 4 rows × 1 token serves decoding, with the same per-output operations.
 /// </summary>
 internal static unsafe class KQuantTiles
 {
     /// <summary>Computes the output block [t0, t1) × [o0, o1).</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Compute<TB>(in MatMulArgs args, int o0, int o1, int t0, int t1) where TB : struct, IKBlock
     {
         var act = args.Act;
         KRow* rows = stackalloc KRow[4];
-        var state = stackalloc PairState[16];
+        Vector128<float>* r = stackalloc Vector128<float>[4];
         for (int o = o0; o < o1; o += 4)
         {
             MatMulKernel.Rows4(args, o, o1, out byte* w0, out byte* w1, out byte* w2, out byte* w3);
+            MatMulKernel.PrefetchAhead(args, o);
             int t = t0;
             for (; t + 4 <= t1; t += 4)
             {
-                Tile4x4<TB>(w0, w1, w2, w3, act, t, rows, state);
+                if (Avx512BW.IsSupported) Tile4x4Wide<TB>(w0, w1, w2, w3, act, t, rows, r);
+                else Tile4x4<TB>(w0, w1, w2, w3, act, t, rows, r);
                 for (int j = 0; j < 4; j++)
-                    MatMulKernel.Store(args, t + j, o, o1, Result<TB>(state[j]), Result<TB>(state[4 + j]),
-                        Result<TB>(state[8 + j]), Result<TB>(state[12 + j]));
+                    MatMulKernel.Store(args, t + j, o, o1, r[0].GetElement(j), r[1].GetElement(j), r[2].GetElement(j), r[3].GetElement(j));
             }
             for (; t < t1; t++)
             {
-                Tile4x1<TB>(w0, w1, w2, w3, act, t, rows, state);
-                MatMulKernel.Store(args, t, o, o1, Result<TB>(state[0]), Result<TB>(state[4]), Result<TB>(state[8]), Result<TB>(state[12]));
+                Vector128<float> y = Avx512BW.IsSupported ? Tile4x1Wide<TB>(w0, w1, w2, w3, act, t, rows) : Tile4x1<TB>(w0, w1, w2, w3, act, t, rows);
+                MatMulKernel.Store(args, t, o, o1, y.GetElement(0), y.GetElement(1), y.GetElement(2), y.GetElement(3));
             }
         }
     }
 
-    /// <summary>The f32 accumulators of one (row, token) pair.</summary>
-    private struct PairState
+    // ---- the float step, shared by every tile shape ------------------------------------------------------
+
+    /// <summary>Lane i = the sum of all eight lanes of v_i (exact integer sums).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<int> Totals(Vector256<int> v0, Vector256<int> v1, Vector256<int> v2, Vector256<int> v3)
     {
-        public Vector256<float> Acc;
-        public Vector128<float> AccM;
-        public float SumM;
+        Vector256<int> h = Avx2.HorizontalAdd(Avx2.HorizontalAdd(v0, v1), Avx2.HorizontalAdd(v2, v3));
+        return Sse2.Add(h.GetLower(), h.GetUpper());
     }
 
+    /// <summary>Lane i = the sum of the four lanes of p_i.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Result<TB>(in PairState s) where TB : struct, IKBlock => TB.Mins switch
-    {
-        KMins.Lanes4 => Simd.Sum8(s.Acc) + Simd.Sum4(s.AccM),
-        KMins.Scalar => Simd.Sum8(s.Acc) + s.SumM,
-        _ => Simd.Sum8(s.Acc),
-    };
+    private static Vector128<int> Totals(Vector128<int> p0, Vector128<int> p1, Vector128<int> p2, Vector128<int> p3) =>
+        Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(p0, p1), Ssse3.HorizontalAdd(p2, p3));
 
+    /// <summary>Σ_j m_j · (activation sums of sub-block j) of one row and one token, as int32 lanes to be totalled.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> LaneScales<TB>(KRow* row, int c) where TB : struct, IKBlock =>
-        TB.SixteenScales
-            ? Vector256.Create(Vector128.Create(row->Scales[2 * c]), Vector128.Create(row->Scales[2 * c + 1]))
-            : Vector256.Create(row->Scales[c]);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Chunk<TB>(Vector256<int> isum, int* corr, Vector256<byte> u, Vector256<sbyte> a, Vector256<int> scales)
-        where TB : struct, IKBlock
-    {
-        Vector256<int> q = TB.Bias != 0 ? Avx.LoadVector256(corr) : Vector256<int>.Zero;
-        return Avx2.Add(isum, Avx2.MultiplyLow(Simd.Dot(q, u, a), scales));
-    }
-
-    /// <summary>The per-super-block float step of one pair (ggml's order: Q2_K's mins first, then d·Σ).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Tail<TB>(PairState* s, Vector256<int> isum, KRow* row, ActivationBuffer act, int t, int sb) where TB : struct, IKBlock
+    private static Vector128<int> MinLanes<TB>(KRow* row, ActivationBuffer act, int t, int sb) where TB : struct, IKBlock
     {
         int k = act.K;
-        float da = act.Scales[(long)t * (k / 256) + sb];
         if (TB.Mins == KMins.Sixteen)
         {
-            float dmin = -da * row->DMin;
-            Vector256<int> prod = Avx2.MultiplyAddAdjacent(Avx.LoadVector256(row->Mins), Avx.LoadVector256(act.BlockSums + (long)t * (k / 16) + 16 * sb));
-            s->Acc = Fma.MultiplyAdd(Vector256.Create(dmin), Avx.ConvertToVector256Single(prod), s->Acc);
+            Vector256<int> prod = Avx2.MultiplyAddAdjacent(row->Mins, Avx.LoadVector256(act.BlockSums + (long)t * (k / 16) + 16 * sb));
+            return Sse2.Add(prod.GetLower(), prod.GetUpper());
         }
-        else if (TB.Mins != KMins.None)
-        {
-            float dmin = -da * row->DMin;
-            Vector128<int> prod = Sse2.MultiplyAddAdjacent(Sse2.LoadVector128(row->Mins), Sse2.LoadVector128(act.PairSums + (long)t * (k / 32) + 8 * sb));
-            if (TB.Mins == KMins.Lanes4)
-                s->AccM = Fma.MultiplyAdd(Vector128.Create(dmin), Sse2.ConvertToVector128Single(prod), s->AccM);
-            else
-                s->SumM += dmin * (float)(prod.GetElement(0) + prod.GetElement(1) + prod.GetElement(2) + prod.GetElement(3));
-        }
-        float d = da * row->D;
-        s->Acc = Fma.MultiplyAdd(Vector256.Create(d), Avx.ConvertToVector256Single(isum), s->Acc);
+        return Sse2.MultiplyAddAdjacent(row->Mins.GetLower(), Sse2.LoadVector128(act.PairSums + (long)t * (k / 32) + 8 * sb));
     }
 
-    private static void Tile4x4<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, PairState* state)
+    /// <summary>acc += cvt(total)·(d_w·d_a); accMin += cvt(minTotal)·(dmin_w·d_a), lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FloatStep<TB>(ref Vector128<float> acc, ref Vector128<float> accMin, Vector128<int> total, Vector128<int> minTotal,
+        Vector128<float> dw, Vector128<float> dminW, Vector128<float> da) where TB : struct, IKBlock
+    {
+        acc = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(total), Sse.Multiply(dw, da), acc);
+        if (TB.Mins != KMins.None)
+            accMin = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(minTotal), Sse.Multiply(dminW, da), accMin);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Result<TB>(Vector128<float> acc, Vector128<float> accMin) where TB : struct, IKBlock =>
+        TB.Mins != KMins.None ? Sse.Subtract(acc, accMin) : acc;
+
+    /// <summary>The float step of one weight row against four tokens (lanes = tokens).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RowStep<TB>(ref Vector128<float> acc, ref Vector128<float> accMin, Vector128<int> total, KRow* row,
+        ActivationBuffer act, int t, int sb, Vector128<float> da) where TB : struct, IKBlock
+    {
+        Vector128<int> minTotal = TB.Mins == KMins.None ? default
+            : Totals(MinLanes<TB>(row, act, t, sb), MinLanes<TB>(row, act, t + 1, sb), MinLanes<TB>(row, act, t + 2, sb), MinLanes<TB>(row, act, t + 3, sb));
+        FloatStep<TB>(ref acc, ref accMin, total, minTotal, Vector128.Create(row->D), Vector128.Create(row->DMin), da);
+    }
+
+    /// <summary>d_a of four consecutive tokens at super-block sb.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> TokenScales(ActivationBuffer act, int t, int sb)
+    {
+        int blocks = act.K / 256;
+        float* d = act.Scales + (long)t * blocks + sb;
+        return Vector128.Create(d[0], d[blocks], d[2 * blocks], d[3 * blocks]);
+    }
+
+    /// <summary>The float step of four weight rows against one token (lanes = rows).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ColumnStep<TB>(ref Vector128<float> acc, ref Vector128<float> accMin, Vector128<int> total, KRow* rows,
+        ActivationBuffer act, int t, int sb) where TB : struct, IKBlock
+    {
+        Vector128<int> minTotal = TB.Mins == KMins.None ? default
+            : Totals(MinLanes<TB>(rows, act, t, sb), MinLanes<TB>(rows + 1, act, t, sb), MinLanes<TB>(rows + 2, act, t, sb), MinLanes<TB>(rows + 3, act, t, sb));
+        var dw = Vector128.Create(rows[0].D, rows[1].D, rows[2].D, rows[3].D);
+        var dminW = Vector128.Create(rows[0].DMin, rows[1].DMin, rows[2].DMin, rows[3].DMin);
+        FloatStep<TB>(ref acc, ref accMin, total, minTotal, dw, dminW, Vector128.Create(act.Scales[(long)t * (act.K / 256) + sb]));
+    }
+
+    // ---- AVX2: one 32-value chunk at a time -------------------------------------------------------------
+
+    /// <summary>The int16 scales of chunk c's sixteen code pairs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<short> ChunkScales<TB>(KRow* row, int c) where TB : struct, IKBlock
+    {
+        short* s = (short*)&row->Scales;
+        return TB.SixteenScales ? Vector256.Create(Vector128.Create(s[2 * c]), Vector128.Create(s[2 * c + 1])) : Vector256.Create(s[c]);
+    }
+
+    /// <summary>isum + Σ scale·((u − Bias)·a) over one chunk, in pmaddubsw/pmaddwd lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Chunk<TB>(Vector256<int> isum, Vector256<byte> u, Vector256<sbyte> a, short* biasPairs, Vector256<short> scales)
+        where TB : struct, IKBlock
+    {
+        Vector256<short> p = Avx2.MultiplyAddAdjacent(u, a);
+        if (TB.Bias != 0) p = Avx2.Subtract(p, Avx.LoadVector256(biasPairs));
+        return Avx2.Add(isum, Avx2.MultiplyAddAdjacent(p, scales));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x4<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector128<float>* result)
         where TB : struct, IKBlock
     {
         int k = act.K, blocks = k / 256, bb = TB.BlockBytes;
-        for (int i = 0; i < 16; i++) state[i] = default;
         sbyte* c0 = act.Codes + (long)t * k, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
-        int* q0 = TB.Bias != 0 ? act.Corr + (long)t * (k / 4) : null;
-        int* q1 = q0 + k / 4, q2 = q1 + k / 4, q3 = q2 + k / 4;
+        short* p0 = TB.Bias != 0 ? act.BiasPairs + (long)t * (k / 2) : null;
+        short* p1 = p0 + k / 2, p2 = p1 + k / 2, p3 = p2 + k / 2;
+        Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector128<float> m0 = default, m1 = default, m2 = default, m3 = default;
         for (int sb = 0; sb < blocks; sb++)
         {
             byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
@@ -118,63 +164,54 @@ internal static unsafe class KQuantTiles
             for (int c = 0; c < 8; c++)
             {
                 Vector256<byte> u0 = TB.Codes(b0, c), u1 = TB.Codes(b1, c), u2 = TB.Codes(b2, c), u3 = TB.Codes(b3, c);
-                Vector256<int> v0 = LaneScales<TB>(rows, c), v1 = LaneScales<TB>(rows + 1, c);
-                Vector256<int> v2 = LaneScales<TB>(rows + 2, c), v3 = LaneScales<TB>(rows + 3, c);
-                int at = 256 * sb + 32 * c, qt = 64 * sb + 8 * c;
+                Vector256<short> v0 = ChunkScales<TB>(rows, c), v1 = ChunkScales<TB>(rows + 1, c);
+                Vector256<short> v2 = ChunkScales<TB>(rows + 2, c), v3 = ChunkScales<TB>(rows + 3, c);
+                int at = 256 * sb + 32 * c, pt = 128 * sb + 16 * c;
 
                 Vector256<sbyte> a = Avx.LoadVector256(c0 + at);
-                i00 = Chunk<TB>(i00, q0 + qt, u0, a, v0);
-                i10 = Chunk<TB>(i10, q0 + qt, u1, a, v1);
-                i20 = Chunk<TB>(i20, q0 + qt, u2, a, v2);
-                i30 = Chunk<TB>(i30, q0 + qt, u3, a, v3);
+                i00 = Chunk<TB>(i00, u0, a, p0 + pt, v0);
+                i10 = Chunk<TB>(i10, u1, a, p0 + pt, v1);
+                i20 = Chunk<TB>(i20, u2, a, p0 + pt, v2);
+                i30 = Chunk<TB>(i30, u3, a, p0 + pt, v3);
 
                 a = Avx.LoadVector256(c1 + at);
-                i01 = Chunk<TB>(i01, q1 + qt, u0, a, v0);
-                i11 = Chunk<TB>(i11, q1 + qt, u1, a, v1);
-                i21 = Chunk<TB>(i21, q1 + qt, u2, a, v2);
-                i31 = Chunk<TB>(i31, q1 + qt, u3, a, v3);
+                i01 = Chunk<TB>(i01, u0, a, p1 + pt, v0);
+                i11 = Chunk<TB>(i11, u1, a, p1 + pt, v1);
+                i21 = Chunk<TB>(i21, u2, a, p1 + pt, v2);
+                i31 = Chunk<TB>(i31, u3, a, p1 + pt, v3);
 
                 a = Avx.LoadVector256(c2 + at);
-                i02 = Chunk<TB>(i02, q2 + qt, u0, a, v0);
-                i12 = Chunk<TB>(i12, q2 + qt, u1, a, v1);
-                i22 = Chunk<TB>(i22, q2 + qt, u2, a, v2);
-                i32 = Chunk<TB>(i32, q2 + qt, u3, a, v3);
+                i02 = Chunk<TB>(i02, u0, a, p2 + pt, v0);
+                i12 = Chunk<TB>(i12, u1, a, p2 + pt, v1);
+                i22 = Chunk<TB>(i22, u2, a, p2 + pt, v2);
+                i32 = Chunk<TB>(i32, u3, a, p2 + pt, v3);
 
                 a = Avx.LoadVector256(c3 + at);
-                i03 = Chunk<TB>(i03, q3 + qt, u0, a, v0);
-                i13 = Chunk<TB>(i13, q3 + qt, u1, a, v1);
-                i23 = Chunk<TB>(i23, q3 + qt, u2, a, v2);
-                i33 = Chunk<TB>(i33, q3 + qt, u3, a, v3);
+                i03 = Chunk<TB>(i03, u0, a, p3 + pt, v0);
+                i13 = Chunk<TB>(i13, u1, a, p3 + pt, v1);
+                i23 = Chunk<TB>(i23, u2, a, p3 + pt, v2);
+                i33 = Chunk<TB>(i33, u3, a, p3 + pt, v3);
             }
-            Tail<TB>(state + 0, i00, rows, act, t, sb);
-            Tail<TB>(state + 1, i01, rows, act, t + 1, sb);
-            Tail<TB>(state + 2, i02, rows, act, t + 2, sb);
-            Tail<TB>(state + 3, i03, rows, act, t + 3, sb);
-            Tail<TB>(state + 4, i10, rows + 1, act, t, sb);
-            Tail<TB>(state + 5, i11, rows + 1, act, t + 1, sb);
-            Tail<TB>(state + 6, i12, rows + 1, act, t + 2, sb);
-            Tail<TB>(state + 7, i13, rows + 1, act, t + 3, sb);
-            Tail<TB>(state + 8, i20, rows + 2, act, t, sb);
-            Tail<TB>(state + 9, i21, rows + 2, act, t + 1, sb);
-            Tail<TB>(state + 10, i22, rows + 2, act, t + 2, sb);
-            Tail<TB>(state + 11, i23, rows + 2, act, t + 3, sb);
-            Tail<TB>(state + 12, i30, rows + 3, act, t, sb);
-            Tail<TB>(state + 13, i31, rows + 3, act, t + 1, sb);
-            Tail<TB>(state + 14, i32, rows + 3, act, t + 2, sb);
-            Tail<TB>(state + 15, i33, rows + 3, act, t + 3, sb);
+            Vector128<float> da = TokenScales(act, t, sb);
+            RowStep<TB>(ref a0, ref m0, Totals(i00, i01, i02, i03), rows, act, t, sb, da);
+            RowStep<TB>(ref a1, ref m1, Totals(i10, i11, i12, i13), rows + 1, act, t, sb, da);
+            RowStep<TB>(ref a2, ref m2, Totals(i20, i21, i22, i23), rows + 2, act, t, sb, da);
+            RowStep<TB>(ref a3, ref m3, Totals(i30, i31, i32, i33), rows + 3, act, t, sb, da);
         }
+        result[0] = Result<TB>(a0, m0);
+        result[1] = Result<TB>(a1, m1);
+        result[2] = Result<TB>(a2, m2);
+        result[3] = Result<TB>(a3, m3);
     }
 
-    private static void Tile4x1<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, PairState* state)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Vector128<float> Tile4x1<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows)
         where TB : struct, IKBlock
     {
         int k = act.K, blocks = k / 256, bb = TB.BlockBytes;
-        state[0] = default;
-        state[4] = default;
-        state[8] = default;
-        state[12] = default;
         sbyte* c0 = act.Codes + (long)t * k;
-        int* q0 = TB.Bias != 0 ? act.Corr + (long)t * (k / 4) : null;
+        short* p0 = TB.Bias != 0 ? act.BiasPairs + (long)t * (k / 2) : null;
+        Vector128<float> acc = default, accMin = default;
         for (int sb = 0; sb < blocks; sb++)
         {
             byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
@@ -185,22 +222,143 @@ internal static unsafe class KQuantTiles
             Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
             for (int c = 0; c < 8; c++)
             {
-                int at = 256 * sb + 32 * c, qt = 64 * sb + 8 * c;
+                int at = 256 * sb + 32 * c, pt = 128 * sb + 16 * c;
                 Vector256<sbyte> a = Avx.LoadVector256(c0 + at);
-                i0 = Chunk<TB>(i0, q0 + qt, TB.Codes(b0, c), a, LaneScales<TB>(rows, c));
-                i1 = Chunk<TB>(i1, q0 + qt, TB.Codes(b1, c), a, LaneScales<TB>(rows + 1, c));
-                i2 = Chunk<TB>(i2, q0 + qt, TB.Codes(b2, c), a, LaneScales<TB>(rows + 2, c));
-                i3 = Chunk<TB>(i3, q0 + qt, TB.Codes(b3, c), a, LaneScales<TB>(rows + 3, c));
+                i0 = Chunk<TB>(i0, TB.Codes(b0, c), a, p0 + pt, ChunkScales<TB>(rows, c));
+                i1 = Chunk<TB>(i1, TB.Codes(b1, c), a, p0 + pt, ChunkScales<TB>(rows + 1, c));
+                i2 = Chunk<TB>(i2, TB.Codes(b2, c), a, p0 + pt, ChunkScales<TB>(rows + 2, c));
+                i3 = Chunk<TB>(i3, TB.Codes(b3, c), a, p0 + pt, ChunkScales<TB>(rows + 3, c));
             }
-            Tail<TB>(state + 0, i0, rows, act, t, sb);
-            Tail<TB>(state + 4, i1, rows + 1, act, t, sb);
-            Tail<TB>(state + 8, i2, rows + 2, act, t, sb);
-            Tail<TB>(state + 12, i3, rows + 3, act, t, sb);
+            ColumnStep<TB>(ref acc, ref accMin, Totals(i0, i1, i2, i3), rows, act, t, sb);
         }
+        return Result<TB>(acc, accMin);
     }
 
-    // The chunk loop is not unrolled, so the shift counts below are variables (a vpsrlw with an xmm count,
-    // which costs the same as the immediate form).
+    // ---- AVX-512BW: two chunks (64 values) at a time ----------------------------------------------------
+
+    /// <summary>vpermw indices selecting, for each int16 lane of pair p, its sub-block's scale.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<short> PairIndex<TB>(int p) where TB : struct, IKBlock =>
+        TB.SixteenScales
+            ? Avx512BW.Add(Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, (short)3), Vector512.Create((short)(4 * p)))
+            : Avx512BW.Add(Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, (short)1), Vector512.Create((short)(2 * p)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Pair<TB>(Vector512<int> isum, Vector512<byte> u, Vector512<sbyte> a, short* biasPairs, Vector512<short> scales)
+        where TB : struct, IKBlock
+    {
+        Vector512<short> p = Avx512BW.MultiplyAddAdjacent(u, a);
+        if (TB.Bias != 0) p = Avx512BW.Subtract(p, Avx512BW.LoadVector512(biasPairs));
+        return Avx512F.Add(isum, Avx512BW.MultiplyAddAdjacent(p, scales));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Halves(Vector512<int> v) => Avx2.Add(v.GetLower(), v.GetUpper());
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x4Wide<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector128<float>* result)
+        where TB : struct, IKBlock
+    {
+        int k = act.K, blocks = k / 256, bb = TB.BlockBytes;
+        sbyte* c0 = act.Codes + (long)t * k, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
+        short* p0 = TB.Bias != 0 ? act.BiasPairs + (long)t * (k / 2) : null;
+        short* p1 = p0 + k / 2, p2 = p1 + k / 2, p3 = p2 + k / 2;
+        Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
+        Vector128<float> m0 = default, m1 = default, m2 = default, m3 = default;
+        for (int sb = 0; sb < blocks; sb++)
+        {
+            byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
+            TB.Prepare(b0, rows);
+            TB.Prepare(b1, rows + 1);
+            TB.Prepare(b2, rows + 2);
+            TB.Prepare(b3, rows + 3);
+            Vector512<short> s0 = rows[0].Scales.ToVector512Unsafe(), s1 = rows[1].Scales.ToVector512Unsafe();
+            Vector512<short> s2 = rows[2].Scales.ToVector512Unsafe(), s3 = rows[3].Scales.ToVector512Unsafe();
+            Vector512<int> i00 = default, i01 = default, i02 = default, i03 = default;
+            Vector512<int> i10 = default, i11 = default, i12 = default, i13 = default;
+            Vector512<int> i20 = default, i21 = default, i22 = default, i23 = default;
+            Vector512<int> i30 = default, i31 = default, i32 = default, i33 = default;
+            for (int p = 0; p < 4; p++)
+            {
+                Vector512<byte> u0 = TB.Codes64(b0, p), u1 = TB.Codes64(b1, p), u2 = TB.Codes64(b2, p), u3 = TB.Codes64(b3, p);
+                Vector512<short> index = PairIndex<TB>(p);
+                Vector512<short> v0 = Avx512BW.PermuteVar32x16(s0, index), v1 = Avx512BW.PermuteVar32x16(s1, index);
+                Vector512<short> v2 = Avx512BW.PermuteVar32x16(s2, index), v3 = Avx512BW.PermuteVar32x16(s3, index);
+                int at = 256 * sb + 64 * p, pt = 128 * sb + 32 * p;
+
+                Vector512<sbyte> a = Avx512BW.LoadVector512(c0 + at);
+                i00 = Pair<TB>(i00, u0, a, p0 + pt, v0);
+                i10 = Pair<TB>(i10, u1, a, p0 + pt, v1);
+                i20 = Pair<TB>(i20, u2, a, p0 + pt, v2);
+                i30 = Pair<TB>(i30, u3, a, p0 + pt, v3);
+
+                a = Avx512BW.LoadVector512(c1 + at);
+                i01 = Pair<TB>(i01, u0, a, p1 + pt, v0);
+                i11 = Pair<TB>(i11, u1, a, p1 + pt, v1);
+                i21 = Pair<TB>(i21, u2, a, p1 + pt, v2);
+                i31 = Pair<TB>(i31, u3, a, p1 + pt, v3);
+
+                a = Avx512BW.LoadVector512(c2 + at);
+                i02 = Pair<TB>(i02, u0, a, p2 + pt, v0);
+                i12 = Pair<TB>(i12, u1, a, p2 + pt, v1);
+                i22 = Pair<TB>(i22, u2, a, p2 + pt, v2);
+                i32 = Pair<TB>(i32, u3, a, p2 + pt, v3);
+
+                a = Avx512BW.LoadVector512(c3 + at);
+                i03 = Pair<TB>(i03, u0, a, p3 + pt, v0);
+                i13 = Pair<TB>(i13, u1, a, p3 + pt, v1);
+                i23 = Pair<TB>(i23, u2, a, p3 + pt, v2);
+                i33 = Pair<TB>(i33, u3, a, p3 + pt, v3);
+            }
+            Vector128<float> da = TokenScales(act, t, sb);
+            RowStep<TB>(ref a0, ref m0, Totals(Halves(i00), Halves(i01), Halves(i02), Halves(i03)), rows, act, t, sb, da);
+            RowStep<TB>(ref a1, ref m1, Totals(Halves(i10), Halves(i11), Halves(i12), Halves(i13)), rows + 1, act, t, sb, da);
+            RowStep<TB>(ref a2, ref m2, Totals(Halves(i20), Halves(i21), Halves(i22), Halves(i23)), rows + 2, act, t, sb, da);
+            RowStep<TB>(ref a3, ref m3, Totals(Halves(i30), Halves(i31), Halves(i32), Halves(i33)), rows + 3, act, t, sb, da);
+        }
+        result[0] = Result<TB>(a0, m0);
+        result[1] = Result<TB>(a1, m1);
+        result[2] = Result<TB>(a2, m2);
+        result[3] = Result<TB>(a3, m3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Vector128<float> Tile4x1Wide<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows)
+        where TB : struct, IKBlock
+    {
+        int k = act.K, blocks = k / 256, bb = TB.BlockBytes;
+        sbyte* c0 = act.Codes + (long)t * k;
+        short* p0 = TB.Bias != 0 ? act.BiasPairs + (long)t * (k / 2) : null;
+        Vector128<float> acc = default, accMin = default;
+        for (int sb = 0; sb < blocks; sb++)
+        {
+            byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
+            TB.Prepare(b0, rows);
+            TB.Prepare(b1, rows + 1);
+            TB.Prepare(b2, rows + 2);
+            TB.Prepare(b3, rows + 3);
+            Vector512<short> s0 = rows[0].Scales.ToVector512Unsafe(), s1 = rows[1].Scales.ToVector512Unsafe();
+            Vector512<short> s2 = rows[2].Scales.ToVector512Unsafe(), s3 = rows[3].Scales.ToVector512Unsafe();
+            Vector512<int> i0 = default, i1 = default, i2 = default, i3 = default;
+            for (int p = 0; p < 4; p++)
+            {
+                int at = 256 * sb + 64 * p, pt = 128 * sb + 32 * p;
+                Vector512<short> index = PairIndex<TB>(p);
+                Vector512<sbyte> a = Avx512BW.LoadVector512(c0 + at);
+                i0 = Pair<TB>(i0, TB.Codes64(b0, p), a, p0 + pt, Avx512BW.PermuteVar32x16(s0, index));
+                i1 = Pair<TB>(i1, TB.Codes64(b1, p), a, p0 + pt, Avx512BW.PermuteVar32x16(s1, index));
+                i2 = Pair<TB>(i2, TB.Codes64(b2, p), a, p0 + pt, Avx512BW.PermuteVar32x16(s2, index));
+                i3 = Pair<TB>(i3, TB.Codes64(b3, p), a, p0 + pt, Avx512BW.PermuteVar32x16(s3, index));
+            }
+            ColumnStep<TB>(ref acc, ref accMin, Totals(Halves(i0), Halves(i1), Halves(i2), Halves(i3)), rows, act, t, sb);
+        }
+        return Result<TB>(acc, accMin);
+    }
+
+    // ---- code extraction helpers ------------------------------------------------------------------------
+
+    // The chunk/pair loops are not unrolled, so some shift counts below are variables (a vpsrlw with an xmm
+    // count, which costs the same as the immediate form).
 #pragma warning disable CA1857
     /// <summary>The 2-bit field <paramref name="k"/> (bits 2k, 2k+1) of 32 bytes, as codes 0..3.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -224,5 +382,48 @@ internal static unsafe class KQuantTiles
         v = Avx2.ShiftRightLogical(v, (byte)bit);
         return Avx2.ShiftLeftLogical(Avx2.And(v.AsByte(), Vector256.Create((byte)1)).AsUInt16(), (byte)to).AsByte();
     }
+
+    /// <summary>32 bytes at <paramref name="p"/> in both halves of a 512-bit vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ushort> Twice(byte* p)
+    {
+        Vector256<ushort> v = Avx.LoadVector256((ushort*)p);
+        return Avx512F.InsertVector256(v.ToVector512Unsafe(), v, 1);
+    }
+
+    /// <summary>
+    /// Both halves of <paramref name="v"/> shifted right by <paramref name="low"/> (lower 32 bytes) and
+    /// <paramref name="high"/> (upper 32 bytes), then masked to <paramref name="mask"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Fields(Vector512<ushort> v, int low, int high, byte mask)
+    {
+        var counts = Avx512BW.Add(Avx512F.And(UpperHalf(), Vector512.Create((ushort)(high - low))), Vector512.Create((ushort)low));
+        return Avx512F.And(Avx512BW.ShiftRightLogicalVariable(v, counts).AsByte(), Vector512.Create(mask));
+    }
+
+    /// <summary>Low and high nibbles of 32 bytes (the low nibbles in the lower half).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Nibbles64(byte* p) =>
+        Avx512F.And(Avx512BW.ShiftRightLogicalVariable(Twice(p), NibbleShift()).AsByte(), Vector512.Create((byte)0x0F));
+
+    // Constants written out lane by lane so the JIT embeds them (a static readonly field would need a
+    // class-initialisation check inside the fully optimised kernels, and that helper call spills every vector).
+
+    /// <summary>0 in the lower 16 uint16 lanes, all ones in the upper 16.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ushort> UpperHalf() => Vector512.Create(
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, (ushort)0xFFFF);
+
+    /// <summary>Shift counts 0 (lower half) and 4 (upper half).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<ushort> NibbleShift() => Vector512.Create(
+        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, (ushort)4);
+
+    /// <summary>Moves 0/1 (or 0..3) byte values up by <paramref name="to"/> bits (no carries between bytes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Up(Vector512<byte> v, byte to) => Avx512BW.ShiftLeftLogical(v.AsUInt16(), to).AsByte();
 #pragma warning restore CA1857
 }

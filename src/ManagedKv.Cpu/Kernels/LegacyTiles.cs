@@ -15,6 +15,7 @@ namespace ManagedKv.Cpu.Kernels;
 internal static unsafe class LegacyTiles
 {
     /// <summary>Computes the output block [t0, t1) × [o0, o1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Compute<TB>(in MatMulArgs args, int o0, int o1, int t0, int t1) where TB : struct, ILegacyBlock
     {
         int groups = args.K / 32;
@@ -22,6 +23,7 @@ internal static unsafe class LegacyTiles
         for (int o = o0; o < o1; o += 4)
         {
             MatMulKernel.Rows4(args, o, o1, out byte* w0, out byte* w1, out byte* w2, out byte* w3);
+            MatMulKernel.PrefetchAhead(args, o);
             int t = t0;
             for (; t + 4 <= t1; t += 4)
             {
@@ -62,6 +64,7 @@ internal static unsafe class LegacyTiles
 
     /// <summary>4 rows × 4 tokens; result r_i holds row i's values for tokens t..t+3 in lanes 0..3.</summary>
     [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x4<TB>(byte* w0, byte* w1, byte* w2, byte* w3, Activations.ActivationBuffer act, int t, int groups,
         Vector256<float>* r0, Vector256<float>* r1, Vector256<float>* r2, Vector256<float>* r3) where TB : struct, ILegacyBlock
     {
@@ -149,6 +152,7 @@ internal static unsafe class LegacyTiles
     }
 
     /// <summary>4 rows × 1 token (decoding).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x1<TB>(byte* w0, byte* w1, byte* w2, byte* w3, Activations.ActivationBuffer act, int t, int groups,
         out float r0, out float r1, out float r2, out float r3) where TB : struct, ILegacyBlock
     {

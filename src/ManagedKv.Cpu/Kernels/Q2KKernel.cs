@@ -44,12 +44,9 @@ internal unsafe struct Q2KBlock : IKBlock
     {
         row->D = Simd.Half(block + Q2K.OffsetD);
         row->DMin = Simd.Half(block + Q2K.OffsetDmin);
-        byte* sc = block + Q2K.OffsetScales;
-        for (int j = 0; j < 16; j++)
-        {
-            row->Scales[j] = sc[j] & 0xF;
-            row->Mins[j] = (short)(sc[j] >> 4);
-        }
+        Vector128<byte> sc = Sse2.LoadVector128(block + Q2K.OffsetScales);
+        row->Scales = Avx2.ConvertToVector256Int16(Sse2.And(sc, Vector128.Create((byte)0x0F)));
+        row->Mins = Avx2.ConvertToVector256Int16(Sse2.And(Sse2.ShiftRightLogical(sc.AsUInt16(), 4).AsByte(), Vector128.Create((byte)0x0F)));
     }
 
     /// <inheritdoc/>
@@ -57,5 +54,13 @@ internal unsafe struct Q2KBlock : IKBlock
     public static Vector256<byte> Codes(byte* block, int chunk)
     {
         return KQuantTiles.TwoBits(block + Q2K.OffsetQs + 32 * (chunk >> 2), chunk & 3);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Codes64(byte* block, int pair)
+    {
+        int h = pair >> 1, q = pair & 1;
+        return KQuantTiles.Fields(KQuantTiles.Twice(block + Q2K.OffsetQs + 32 * h), 4 * q, 4 * q + 2, 0x03);
     }
 }

@@ -44,12 +44,16 @@ internal unsafe struct Q3KBlock : IKBlock
     {
         row->D = Simd.Half(block + Q3K.OffsetD);
         row->DMin = 0;
-        byte* sc = block + Q3K.OffsetScales;
-        for (int j = 0; j < 16; j++)
-        {
-            int low = j < 8 ? sc[j] & 0xF : sc[j - 8] >> 4;
-            row->Scales[j] = (low | (((sc[8 + (j & 3)] >> (2 * (j >> 2))) & 3) << 4)) - 32;
-        }
+        // ggml's aux shuffle: the 6-bit scales of sub-blocks 0..15, then minus 32
+        uint* aux = (uint*)(block + Q3K.OffsetScales);
+        uint a0 = aux[0], a1 = aux[1], a2 = aux[2];
+        const uint k1 = 0x03030303u, k2 = 0x0f0f0f0fu;
+        var bytes = Vector128.Create(
+            (a0 & k2) | ((a2 & k1) << 4),
+            (a1 & k2) | (((a2 >> 2) & k1) << 4),
+            ((a0 >> 4) & k2) | (((a2 >> 4) & k1) << 4),
+            ((a1 >> 4) & k2) | (((a2 >> 6) & k1) << 4)).AsByte();
+        row->Scales = Avx2.ConvertToVector256Int16(Sse2.Subtract(bytes, Vector128.Create((byte)32)).AsSByte());
     }
 
     /// <inheritdoc/>
@@ -59,5 +63,16 @@ internal unsafe struct Q3KBlock : IKBlock
         // value = low2 − 4 + 4·hbit, so code + 4 = low2 | hbit << 2
         Vector256<byte> low = KQuantTiles.TwoBits(block + Q3K.OffsetQs + 32 * (chunk >> 2), chunk & 3);
         return Avx2.Or(low, KQuantTiles.Bit(block + Q3K.OffsetHmask, chunk, 2));
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Codes64(byte* block, int pair)
+    {
+        // values 64·pair ..: chunks 2·pair, 2·pair+1 = 2-bit fields 2q·2, 2q·2+2 of half h, high-mask bits 2·pair, 2·pair+1
+        int h = pair >> 1, q = pair & 1;
+        Vector512<byte> low = KQuantTiles.Fields(KQuantTiles.Twice(block + Q3K.OffsetQs + 32 * h), 4 * q, 4 * q + 2, 0x03);
+        Vector512<byte> high = KQuantTiles.Up(KQuantTiles.Fields(KQuantTiles.Twice(block + Q3K.OffsetHmask), 2 * pair, 2 * pair + 1, 0x01), 2);
+        return Avx512F.Or(low, high);
     }
 }

@@ -33,7 +33,7 @@ internal unsafe struct Q4KBlock : IKBlock
     public static int Bias => 0;
 
     /// <inheritdoc/>
-    public static KMins Mins => KMins.Lanes4;
+    public static KMins Mins => KMins.Eight;
 
     /// <inheritdoc/>
     public static bool SixteenScales => false;
@@ -44,15 +44,14 @@ internal unsafe struct Q4KBlock : IKBlock
     {
         row->D = Simd.Half(block + Q4K.OffsetD);
         row->DMin = Simd.Half(block + Q4K.OffsetDmin);
-        // get_scale_min_k4: 6-bit scales and mins packed in 12 bytes
-        byte* q = block + Q4K.OffsetScales;
-        for (int j = 0; j < 4; j++)
-        {
-            row->Scales[j] = q[j] & 63;
-            row->Mins[j] = (short)(q[j + 4] & 63);
-            row->Scales[j + 4] = (q[j + 8] & 0xF) | ((q[j] >> 6) << 4);
-            row->Mins[j + 4] = (short)((q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4));
-        }
+        // get_scale_min_k4 for all eight sub-blocks at once (ggml's utmp shuffle): bytes 0..7 scales, 8..15 mins
+        uint* q = (uint*)(block + Q4K.OffsetScales);
+        uint u0 = q[0], u1 = q[1], u2 = q[2];
+        uint s1 = (u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4);
+        uint m1 = ((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4);
+        Vector256<short> wide = Avx2.ConvertToVector256Int16(Vector128.Create(u0 & 0x3f3f3f3fu, s1, u1 & 0x3f3f3f3fu, m1).AsByte());
+        row->Scales = wide;
+        row->Mins = Vector256.Create(wide.GetUpper(), wide.GetUpper());
     }
 
     /// <inheritdoc/>
@@ -60,5 +59,12 @@ internal unsafe struct Q4KBlock : IKBlock
     public static Vector256<byte> Codes(byte* block, int chunk)
     {
         return KQuantTiles.Nibbles(block + Q4K.OffsetQs + 32 * (chunk >> 1), (chunk & 1) != 0);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Codes64(byte* block, int pair)
+    {
+        return KQuantTiles.Nibbles64(block + Q4K.OffsetQs + 32 * pair);
     }
 }

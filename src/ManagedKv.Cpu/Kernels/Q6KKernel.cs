@@ -44,8 +44,7 @@ internal unsafe struct Q6KBlock : IKBlock
     {
         row->D = Simd.Half(block + Q6K.OffsetD);
         row->DMin = 0;
-        sbyte* s = (sbyte*)(block + Q6K.OffsetScales);
-        for (int j = 0; j < 16; j++) row->Scales[j] = s[j];
+        row->Scales = Avx2.ConvertToVector256Int16((sbyte*)(block + Q6K.OffsetScales));
     }
 
     /// <inheritdoc/>
@@ -56,5 +55,19 @@ internal unsafe struct Q6KBlock : IKBlock
         Vector256<byte> low = KQuantTiles.Nibbles(block + Q6K.OffsetQl + 64 * h + 32 * (k & 1), k >= 2);
         Vector256<byte> high = Avx2.ShiftLeftLogical(KQuantTiles.TwoBits(block + Q6K.OffsetQh + 32 * h, k).AsUInt16(), 4).AsByte();
         return Avx2.Or(low, high);
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<byte> Codes64(byte* block, int pair)
+    {
+        // values 128h + 64q .. +63: the low (q = 0) or high (q = 1) nibbles of the 64 ql bytes of half h, and
+        // 2-bit fields 2q·2, 2q·2+2 of the 32 qh bytes
+        int h = pair >> 1, q = pair & 1;
+#pragma warning disable CA1857 // variable shift count: the pair loop is not unrolled
+        Vector512<byte> low = Avx512F.And(Avx512BW.ShiftRightLogical(Avx512BW.LoadVector512((ushort*)(block + Q6K.OffsetQl + 64 * h)), (byte)(4 * q)).AsByte(), Vector512.Create((byte)0x0F));
+#pragma warning restore CA1857
+        Vector512<byte> high = KQuantTiles.Up(KQuantTiles.Fields(KQuantTiles.Twice(block + Q6K.OffsetQh + 32 * h), 4 * q, 4 * q + 2, 0x03), 4);
+        return Avx512F.Or(low, high);
     }
 }

@@ -104,6 +104,19 @@ internal static unsafe class Simd
         return Avx.Or(value, Avx2.ShiftLeftLogical(Avx2.And(h, Vector256.Create(0x8000)), 16).AsSingle());
     }
 
+    /// <summary>Sixteen f16 values at <paramref name="p"/> widened to f32 exactly (AVX-512).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> LoadHalf16(ushort* p)
+    {
+        Vector512<int> h = Avx512F.ConvertToVector512Int32(Avx.LoadVector256(p));
+        Vector512<int> em = Avx512F.And(h, Vector512.Create(0x7FFF));
+        Vector512<int> shifted = Avx512F.ShiftLeftLogical(em, 13);
+        Vector512<float> value = Avx512F.Multiply(shifted.AsSingle(), Vector512.Create(0x77800000).AsSingle());
+        Vector512<float> infNan = Avx512F.Or(shifted, Vector512.Create(0x7F800000)).AsSingle();
+        value = Vector512.ConditionalSelect(Vector512.GreaterThan(em, Vector512.Create(0x7BFF)).AsSingle(), infNan, value);
+        return Avx512F.Or(value.AsInt32(), Avx512F.ShiftLeftLogical(Avx512F.And(h, Vector512.Create(0x8000)), 16)).AsSingle();
+    }
+
     /// <summary>Eight bf16 values at <paramref name="p"/> widened to f32 (a 16-bit shift).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> LoadBf16x8(ushort* p) =>

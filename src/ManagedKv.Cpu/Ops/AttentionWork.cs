@@ -10,24 +10,29 @@ using ManagedKv.Model.Inference;
 namespace ManagedKv.Cpu.Ops;
 
 /// <summary>
-/// Causal GQA attention over the ragged per-head cache, one item per (query row, query head): scores q·k/√d for
-/// every cached token whose position is ≤ the query's, f32 softmax with the sum in f64 (as the reference), then
-/// the probability-weighted sum of values. Keys and values are read in place from F32 or F16 storage; other
-/// storage types are read row by row through <see cref="KvRows.Read"/>.
+/// Causal GQA attention over the ragged per-head cache. One item is (up to 4 consecutive query rows, one query
+/// head): each cached key is loaded once for the four queries (prefill) or four keys are scored at once (a
+/// single query, decoding). Both products are summed in the lane order of llama.cpp's f32 attention on AVX-512
+/// (tinyBLAS: sixteen FMA lanes, then <c>_mm512_reduce_add_ps</c>). Scores q·k/√d cover the cached tokens
+/// whose position is ≤ the query's; softmax is f32 with the sum in f64 (as the reference). Keys and values are read in place from F32 or F16
+/// storage; other storage types are read row by row through <see cref="KvRows.Read"/>.
 /// <para>
-/// With <see cref="AttentionStatistics"/> the split becomes one item per query head, which runs its rows in order
-/// and adds each counted row's probabilities to that head's sums: every sum is built by one thread in a fixed
-/// order, so the statistics are as deterministic as the output, and each (row, head) output is computed by the
-/// same code as without statistics (the same bits).
+/// With <see cref="AttentionStatistics"/> the split becomes one item per query head, which runs its query blocks in
+/// order and adds each counted row's normalised probabilities to that head's sums: every sum is built by one
+/// thread in a fixed order, so the statistics are as deterministic as the output, and each output is computed by
+/// the same code as without statistics (the same bits).
 /// </para>
 /// </summary>
 internal sealed unsafe class AttentionWork : IParallelWork
 {
-    private readonly float[][] _scores;  // [worker][capacity]
+    private const int QueryBlock = 4;
+    private readonly float[][] _scores;  // [worker][QueryBlock · capacity]
     private readonly float[][] _rows;    // [worker][keyDim + valueDim] for storage without direct access
+    private readonly float[][] _lanes;   // [worker][16 · valueDim] partial sums of the weighted values
+    private readonly int[] _capacity;    // [worker] scores per query row
     private KvCache _cache = null!;
+    private int _layer, _heads, _group, _keyDim, _valueDim, _qCols, _oCols, _rowsCount;
     private AttentionStatistics? _statistics;
-    private int _layer, _heads, _group, _keyDim, _valueDim, _qCols, _oCols, _rowCount;
     private int[] _positions = [];
     private float* _q, _out;
     private float _scale;
@@ -37,6 +42,8 @@ internal sealed unsafe class AttentionWork : IParallelWork
     {
         _scores = new float[threads][];
         _rows = new float[threads][];
+        _lanes = new float[threads][];
+        _capacity = new int[threads];
     }
 
     /// <summary>Configures the job and returns its item count (rows × heads; heads alone with statistics).</summary>
@@ -54,102 +61,294 @@ internal sealed unsafe class AttentionWork : IParallelWork
         _qCols = qCols;
         _out = output;
         _oCols = oCols;
+        _rowsCount = positions.Length;
         if (_positions.Length < positions.Length) _positions = new int[Math.Max(positions.Length, 2 * _positions.Length)];
         positions.CopyTo(_positions);
         int longest = 0;
         for (int h = 0; h < cache.KvHeadCount; h++) longest = Math.Max(longest, cache.Head(layer, h).Count);
         for (int w = 0; w < _scores.Length; w++)
         {
-            if (_scores[w] is null || _scores[w].Length < longest)
-                _scores[w] = GC.AllocateArray<float>((int)Math.Max(64, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)longest)), pinned: true);
+            if (_capacity[w] < longest)
+            {
+                _capacity[w] = (int)Math.Max(64, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)longest));
+                _scores[w] = GC.AllocateArray<float>(QueryBlock * _capacity[w], pinned: true);
+            }
             if (_rows[w] is null || _rows[w].Length < _keyDim + _valueDim)
                 _rows[w] = GC.AllocateArray<float>(_keyDim + _valueDim, pinned: true);
+            if (_lanes[w] is null || _lanes[w].Length < 16 * _valueDim)
+                _lanes[w] = GC.AllocateArray<float>(16 * _valueDim, pinned: true);
         }
-        _rowCount = positions.Length;
         _statistics = statistics;
-        if (statistics is null) return positions.Length * _heads;
+        int blocks = (positions.Length + QueryBlock - 1) / QueryBlock;
+        if (statistics is null) return blocks * _heads;
         // Size every head's sums here, on one thread; the items only add to them.
         for (int h = 0; h < _heads; h++) statistics.Accumulator(h, cache.Head(layer, h / _group).Count);
         return _heads;
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int item, int worker)
     {
         if (_statistics is null)
         {
-            Attend(item / _heads, item % _heads, worker, default);
+            AttendBlock(item / _heads * QueryBlock, item % _heads, worker, default);
             return;
         }
         int h = item;
         var sums = _statistics.Accumulator(h, _cache.Head(_layer, h / _group).Count);
-        for (int r = 0; r < _rowCount; r++) Attend(r, h, worker, _statistics.Counts(_positions[r]) ? sums : default);
+        for (int r0 = 0; r0 < _rowsCount; r0 += QueryBlock) AttendBlock(r0, h, worker, sums);
     }
 
     /// <summary>
-    /// Row <paramref name="r"/>, query head <paramref name="h"/>; adds the probabilities to <paramref name="sums"/>
-    /// unless it is empty (the row is not counted, or no statistics were asked for).
+    /// Query rows [r0, r0 + 4) (fewer at the end), query head <paramref name="h"/>; adds the counted rows'
+    /// probabilities to <paramref name="sums"/> unless it is empty (no statistics were asked for).
     /// </summary>
-    private void Attend(int r, int h, int worker, Span<float> sums)
+    private void AttendBlock(int r0, int h, int worker, Span<float> sums)
     {
+        int nq = Math.Min(QueryBlock, _rowsCount - r0);
         KvHead head = _cache.Head(_layer, h / _group);
-        int visible = Visible(head.Positions, _positions[r]);
-        float* q = _q + (long)r * _qCols + h * _keyDim;
-        float* o = _out + (long)r * _oCols + h * _valueDim;
-        new Span<float>(o, _valueDim).Clear();
-        if (visible == 0) return;
-        fixed (float* scores = _scores[worker], row = _rows[worker])
+        ReadOnlySpan<int> cached = head.Positions;
+        Span<int> visible = stackalloc int[QueryBlock];
+        int maxVisible = 0;
+        for (int i = 0; i < nq; i++)
         {
-            // scores and their maximum
-            float max = float.NegativeInfinity;
+            visible[i] = Visible(cached, _positions[r0 + i]);
+            maxVisible = Math.Max(maxVisible, visible[i]);
+            new Span<float>(Output(r0 + i, h), _valueDim).Clear();
+        }
+        if (maxVisible == 0) return;
+        int capacity = _capacity[worker];
+        fixed (float* scores = _scores[worker], row = _rows[worker], lanes = _lanes[worker])
+        {
             if (head.Keys is DenseKvRows<float> f32Keys)
             {
-                fixed (float* keys = f32Keys.Data)
-                    for (int j = 0; j < visible; j++) max = MathF.Max(max, scores[j] = Dot(q, keys + (long)j * _keyDim, _keyDim) * _scale);
+                fixed (float* keys = f32Keys.Data) Score<F32Values>((byte*)keys, r0, nq, h, maxVisible, scores, capacity);
             }
             else if (head.Keys is DenseKvRows<Half> f16Keys)
             {
-                fixed (Half* keys = f16Keys.Data)
-                    for (int j = 0; j < visible; j++) max = MathF.Max(max, scores[j] = DotHalf(q, (ushort*)keys + (long)j * _keyDim, _keyDim) * _scale);
+                fixed (Half* keys = f16Keys.Data) Score<F16Values>((byte*)keys, r0, nq, h, maxVisible, scores, capacity);
             }
             else
             {
                 var key = new Span<float>(row, _keyDim);
-                for (int j = 0; j < visible; j++)
-                {
-                    head.Keys.Read(j, key);
-                    max = MathF.Max(max, scores[j] = Dot(q, row, _keyDim) * _scale);
-                }
+                for (int i = 0; i < nq; i++)
+                    for (int j = 0; j < visible[i]; j++)
+                    {
+                        head.Keys.Read(j, key);
+                        scores[i * capacity + j] = Dot(Query(r0 + i, h), row, _keyDim) * _scale;
+                    }
             }
 
-            // softmax: exp(s − max), f64 sum, one f32 reciprocal
-            var p = new Span<float>(scores, visible);
-            TensorPrimitives.Subtract(p, max, p);
-            TensorPrimitives.Exp(p, p);
-            float inv = (float)(1.0 / SumDouble(scores, visible));
-            if (!sums.IsEmpty) TensorPrimitives.MultiplyAdd(p, inv, sums[..visible], sums[..visible]); // Σ p_j·inv
+            for (int i = 0; i < nq; i++)
+            {
+                Softmax(scores + i * capacity, visible[i]);
+                if (!sums.IsEmpty && _statistics!.Counts(_positions[r0 + i]))
+                    TensorPrimitives.Add(sums[..visible[i]], new ReadOnlySpan<float>(scores + i * capacity, visible[i]), sums[..visible[i]]);
+            }
 
-            // o = Σ p_j·inv · v_j
             if (head.Values is DenseKvRows<float> f32Values)
             {
                 fixed (float* values = f32Values.Data)
-                    for (int j = 0; j < visible; j++) Axpy(o, scores[j] * inv, values + (long)j * _valueDim, _valueDim);
+                    for (int i = 0; i < nq; i++) Weighted<F32Values>(Output(r0 + i, h), scores + i * capacity, (byte*)values, visible[i], lanes);
             }
             else if (head.Values is DenseKvRows<Half> f16Values)
             {
                 fixed (Half* values = f16Values.Data)
-                    for (int j = 0; j < visible; j++) AxpyHalf(o, scores[j] * inv, (ushort*)values + (long)j * _valueDim, _valueDim);
+                    for (int i = 0; i < nq; i++) Weighted<F16Values>(Output(r0 + i, h), scores + i * capacity, (byte*)values, visible[i], lanes);
             }
             else
             {
-                var value = new Span<float>(row + _keyDim, _valueDim);
-                for (int j = 0; j < visible; j++)
+                for (int i = 0; i < nq; i++)
                 {
-                    head.Values.Read(j, value);
-                    Axpy(o, scores[j] * inv, row + _keyDim, _valueDim);
+                    float* o = Output(r0 + i, h);
+                    var value = new Span<float>(row + _keyDim, _valueDim);
+                    for (int j = 0; j < visible[i]; j++)
+                    {
+                        head.Values.Read(j, value);
+                        Axpy(o, scores[i * capacity + j], row + _keyDim, _valueDim);
+                    }
                 }
             }
         }
+    }
+
+    private float* Query(int r, int h) => _q + (long)r * _qCols + h * _keyDim;
+
+    private float* Output(int r, int h) => _out + (long)r * _oCols + h * _valueDim;
+
+    /// <summary>scores[i·capacity + j] = q_i·k_j·scale for j &lt; count (rows past a query's visible range are ignored later).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Score<TV>(byte* keys, int r0, int nq, int h, int count, float* scores, int capacity) where TV : struct, IValueRow
+    {
+        int kd = _keyDim;
+        long keyBytes = (long)kd * TV.ElementBytes;
+        var scale = Vector128.Create(_scale);
+        if (nq == 1)
+        {
+            // one query: four keys per step
+            float* q = Query(r0, h);
+            if (kd % 8 != 0)
+            {
+                for (int j = 0; j < count; j++) scores[j] = DotRow<TV>(q, keys + j * keyBytes, kd) * _scale;
+                return;
+            }
+            for (int j = 0; j < count; j += 4)
+            {
+                // past the end the last key is repeated (and its extra scores dropped), so every score comes
+                // from the same arithmetic as in the four-query path
+                byte* k0 = keys + j * keyBytes;
+                byte* k1 = j + 1 < count ? k0 + keyBytes : k0;
+                byte* k2 = j + 2 < count ? k1 + keyBytes : k1;
+                byte* k3 = j + 3 < count ? k2 + keyBytes : k2;
+                Vector128<float> s = Sse.Multiply(Dot4Keys<TV>(q, k0, k1, k2, k3, kd), scale);
+                if (j + 4 <= count) s.Store(scores + j);
+                else for (int i = 0; j + i < count; i++) scores[j + i] = s.GetElement(i);
+            }
+            return;
+        }
+        float* q0 = Query(r0, h);
+        float* q1 = nq > 1 ? Query(r0 + 1, h) : q0;
+        float* q2 = nq > 2 ? Query(r0 + 2, h) : q1;
+        float* q3 = nq > 3 ? Query(r0 + 3, h) : q2;
+        for (int j = 0; j < count; j++)
+        {
+            byte* k = keys + j * keyBytes;
+            if (kd % 8 == 0)
+            {
+                Vector128<float> s = Sse.Multiply(Dot4Queries<TV>(q0, q1, q2, q3, k, kd), scale);
+                scores[j] = s.GetElement(0);
+                scores[capacity + j] = s.GetElement(1);
+                scores[2 * capacity + j] = s.GetElement(2);
+                scores[3 * capacity + j] = s.GetElement(3);
+            }
+            else
+            {
+                scores[j] = DotRow<TV>(q0, k, kd) * _scale;
+                scores[capacity + j] = DotRow<TV>(q1, k, kd) * _scale;
+                scores[2 * capacity + j] = DotRow<TV>(q2, k, kd) * _scale;
+                scores[3 * capacity + j] = DotRow<TV>(q3, k, kd) * _scale;
+            }
+        }
+    }
+
+    /// <summary>In place: p = exp(s − max) / Σ, the sum taken in f64 and applied as one f32 reciprocal.</summary>
+    private static void Softmax(float* s, int n)
+    {
+        if (n == 0) return;
+        var p = new Span<float>(s, n);
+        float max = TensorPrimitives.Max(p);
+        TensorPrimitives.Subtract(p, max, p);
+        TensorPrimitives.Exp(p, p);
+        float inv = (float)(1.0 / SumDouble(s, n));
+        TensorPrimitives.Multiply(p, inv, p);
+    }
+
+    /// <summary>
+    /// o = Σ_j p_j·v_j for j &lt; n, summed the way llama.cpp's f32 attention (tinyBLAS on the transposed V
+    /// cache) sums it: sixteen lanes, lane m collecting the tokens j ≡ m (mod 16) with FMAs, then the lanes
+    /// added as <c>_mm512_reduce_add_ps</c> does. Each lane's sum is accumulated over 32 dimensions at a time in
+    /// registers and parked in <paramref name="lanes"/> ([16, valueDim]).
+    /// </summary>
+    private void Weighted<TV>(float* o, float* p, byte* values, int n, float* lanes) where TV : struct, IValueRow
+    {
+        int vd = _valueDim;
+        long valueBytes = (long)vd * TV.ElementBytes;
+        if (vd % 8 != 0 || !Fma.IsSupported)
+        {
+            for (int d = 0; d < vd; d++)
+            {
+                float a = 0;
+                for (int j = 0; j < n; j++) a += p[j] * TV.Load1(values + j * valueBytes, d);
+                o[d] = a;
+            }
+            return;
+        }
+        for (int m = 0; m < 16; m++)
+        {
+            float* lane = lanes + m * vd;
+            int d = 0;
+            for (; d + 32 <= vd; d += 32)
+            {
+                Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+                byte* v = values + m * valueBytes + d * TV.ElementBytes;
+                for (int j = m; j < n; j += 16, v += 16 * valueBytes)
+                {
+                    var pj = Vector256.Create(p[j]);
+                    a0 = Fma.MultiplyAdd(pj, TV.Load8(v, 0), a0);
+                    a1 = Fma.MultiplyAdd(pj, TV.Load8(v, 8), a1);
+                    a2 = Fma.MultiplyAdd(pj, TV.Load8(v, 16), a2);
+                    a3 = Fma.MultiplyAdd(pj, TV.Load8(v, 24), a3);
+                }
+                a0.Store(lane + d);
+                a1.Store(lane + d + 8);
+                a2.Store(lane + d + 16);
+                a3.Store(lane + d + 24);
+            }
+            for (; d < vd; d += 8)
+            {
+                Vector256<float> a = default;
+                byte* v = values + m * valueBytes + d * TV.ElementBytes;
+                for (int j = m; j < n; j += 16, v += 16 * valueBytes) a = Fma.MultiplyAdd(Vector256.Create(p[j]), TV.Load8(v, 0), a);
+                a.Store(lane + d);
+            }
+        }
+        // _mm512_reduce_add_ps: (m, m+8), then (m, m+4), then (m, m+2), then (m, m+1)
+        for (int d = 0; d < vd; d += 8)
+        {
+            Vector256<float> L(int m) => Avx.LoadVector256(lanes + m * vd + d);
+            Vector256<float> r =
+                Avx.Add(
+                    Avx.Add(Avx.Add(Avx.Add(L(0), L(8)), Avx.Add(L(4), L(12))), Avx.Add(Avx.Add(L(2), L(10)), Avx.Add(L(6), L(14)))),
+                    Avx.Add(Avx.Add(Avx.Add(L(1), L(9)), Avx.Add(L(5), L(13))), Avx.Add(Avx.Add(L(3), L(11)), Avx.Add(L(7), L(15)))));
+            r.Store(o + d);
+        }
+    }
+
+    /// <summary>q·k_i for four keys.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Dot4Keys<TV>(float* q, byte* k0, byte* k1, byte* k2, byte* k3, int kd) where TV : struct, IValueRow =>
+        Vector128.Create(DotPair<TV>(q, k0, kd), DotPair<TV>(q, k1, kd), DotPair<TV>(q, k2, kd), DotPair<TV>(q, k3, kd));
+
+    /// <summary>q_i·k for four queries.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Dot4Queries<TV>(float* q0, float* q1, float* q2, float* q3, byte* k, int kd) where TV : struct, IValueRow =>
+        Vector128.Create(DotPair<TV>(q0, k, kd), DotPair<TV>(q1, k, kd), DotPair<TV>(q2, k, kd), DotPair<TV>(q3, k, kd));
+
+    /// <summary>
+    /// q·k (k a multiple of 8 long) as ggml's AVX-512 f32 dot products sum it (tinyBLAS / ggml_vec_dot_f32 for
+    /// K·Q): sixteen FMA lanes, lane m collecting dimensions ≡ m (mod 16), reduced as (lanes 0..7 + lanes
+    /// 8..15) then <see cref="Simd.Sum8"/>. AVX2 machines run the same lanes as two 8-lane halves.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float DotPair<TV>(float* q, byte* k, int kd) where TV : struct, IValueRow
+    {
+        Vector256<float> lo = default, hi = default;
+        int d = 0;
+        if (Avx512F.IsSupported)
+        {
+            Vector512<float> a = default;
+            for (; d + 16 <= kd; d += 16) a = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d), TV.Load16(k, d), a);
+            lo = a.GetLower();
+            hi = a.GetUpper();
+        }
+        else
+        {
+            for (; d + 16 <= kd; d += 16)
+            {
+                lo = Fma.MultiplyAdd(Avx.LoadVector256(q + d), TV.Load8(k, d), lo);
+                hi = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 8), TV.Load8(k, d + 8), hi);
+            }
+        }
+        if (d < kd) lo = Fma.MultiplyAdd(Avx.LoadVector256(q + d), TV.Load8(k, d), lo);
+        return Simd.Sum8(Avx.Add(lo, hi));
+    }
+
+    private static float DotRow<TV>(float* q, byte* k, int kd) where TV : struct, IValueRow
+    {
+        float r = 0;
+        for (int d = 0; d < kd; d++) r += q[d] * TV.Load1(k, d);
+        return r;
     }
 
     /// <summary>How many cached tokens (ascending positions) have position ≤ <paramref name="position"/>.</summary>
@@ -184,67 +383,15 @@ internal sealed unsafe class AttentionWork : IParallelWork
         return sum;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float Dot(float* a, float* b, int n)
     {
-        int i = 0;
         float r = 0;
-        if (Fma.IsSupported)
-        {
-            Vector256<float> s0 = Vector256<float>.Zero, s1 = Vector256<float>.Zero;
-            for (; i + 16 <= n; i += 16)
-            {
-                s0 = Fma.MultiplyAdd(Avx.LoadVector256(a + i), Avx.LoadVector256(b + i), s0);
-                s1 = Fma.MultiplyAdd(Avx.LoadVector256(a + i + 8), Avx.LoadVector256(b + i + 8), s1);
-            }
-            for (; i + 8 <= n; i += 8) s0 = Fma.MultiplyAdd(Avx.LoadVector256(a + i), Avx.LoadVector256(b + i), s0);
-            r = Simd.Sum8(Avx.Add(s0, s1));
-        }
-        for (; i < n; i++) r += a[i] * b[i];
+        for (int i = 0; i < n; i++) r += a[i] * b[i];
         return r;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float DotHalf(float* a, ushort* b, int n)
-    {
-        int i = 0;
-        float r = 0;
-        if (Fma.IsSupported)
-        {
-            Vector256<float> s0 = Vector256<float>.Zero, s1 = Vector256<float>.Zero;
-            for (; i + 16 <= n; i += 16)
-            {
-                s0 = Fma.MultiplyAdd(Avx.LoadVector256(a + i), Simd.LoadHalf8(b + i), s0);
-                s1 = Fma.MultiplyAdd(Avx.LoadVector256(a + i + 8), Simd.LoadHalf8(b + i + 8), s1);
-            }
-            for (; i + 8 <= n; i += 8) s0 = Fma.MultiplyAdd(Avx.LoadVector256(a + i), Simd.LoadHalf8(b + i), s0);
-            r = Simd.Sum8(Avx.Add(s0, s1));
-        }
-        for (; i < n; i++) r += a[i] * Simd.HalfTable[b[i]];
-        return r;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Axpy(float* o, float p, float* v, int n)
     {
-        int i = 0;
-        if (Fma.IsSupported)
-        {
-            var pv = Vector256.Create(p);
-            for (; i + 8 <= n; i += 8) Avx.Store(o + i, Fma.MultiplyAdd(pv, Avx.LoadVector256(v + i), Avx.LoadVector256(o + i)));
-        }
-        for (; i < n; i++) o[i] += p * v[i];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AxpyHalf(float* o, float p, ushort* v, int n)
-    {
-        int i = 0;
-        if (Fma.IsSupported)
-        {
-            var pv = Vector256.Create(p);
-            for (; i + 8 <= n; i += 8) Avx.Store(o + i, Fma.MultiplyAdd(pv, Simd.LoadHalf8(v + i), Avx.LoadVector256(o + i)));
-        }
-        for (; i < n; i++) o[i] += p * Simd.HalfTable[v[i]];
+        for (int i = 0; i < n; i++) o[i] += p * v[i];
     }
 }

@@ -22,9 +22,11 @@ internal sealed class MatMulWork : IParallelWork
         int o = args.OutFeatures;
         if (tokens == 1)
         {
-            // Decoding: ~64 blocks of whole 4-row groups, at least 16 rows each so claiming an item (one
-            // compare-exchange) stays cheap relative to it, at most 256 so large vocabularies balance well.
-            _rowBlock = Math.Clamp((o / 64 + 3) & ~3, 16, 256);
+            // Decoding: a handful of blocks (claiming one moves cache lines between cores, which costs about
+            // as much as streaming a few kilobytes of weights), none smaller than 32 KB of weights, so the
+            // K/V projections of small models run as one block.
+            int minRows = (int)Math.Min(o, Math.Max(16, 32768 / args.RowBytes));
+            _rowBlock = (Math.Max(minRows, (o + 7) / 8) + 3) & ~3;
             _tokenBlock = 1;
         }
         else

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using ManagedKv.Cpu.Threading;
@@ -79,6 +80,7 @@ internal sealed unsafe class RopeWork : IParallelWork
     }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Execute(int item, int worker)
     {
         int dims = _params!.Dimensions, half = dims / 2;

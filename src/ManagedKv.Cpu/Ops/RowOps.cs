@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -10,6 +11,7 @@ internal static unsafe class RowOps
     /// <summary>
     /// y = x / rms(x) · g: squares in f32 summed in f64 (ggml's rms_norm), mean and scale in f32, then (x·scale)·g.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(float* x, float* g, float* y, int n, float eps)
     {
         double sum;
@@ -36,6 +38,7 @@ internal static unsafe class RowOps
     }
 
     /// <summary>gate = gate / (1 + exp(−gate)) · up, using <paramref name="scratch"/> (n floats) for exp(−gate).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SwiGlu(float* gate, float* up, int n, float* scratch)
     {
         var g = new Span<float>(gate, n);

@@ -1,32 +1,51 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 
 namespace ManagedKv.Cpu.Threading;
 
 /// <summary>
 /// A small fork-join pool: <c>threads − 1</c> dedicated workers plus the calling thread. Decoding issues a
-/// couple of hundred short jobs per token, so dispatch must cost a few microseconds at most: idle workers spin
-/// on a generation counter for a while before blocking, and items are claimed with one compare-exchange on a
-/// word that packs the job's generation with the next item index (a late worker can never claim an item of a
-/// newer job with a stale job object). Nothing is allocated per job.
+/// couple of hundred short jobs per token, so dispatch must cost a few microseconds at most and, above all,
+/// move few cache lines between cores (two vCPUs may sit on different CCDs, where each transfer costs
+/// hundreds of nanoseconds). The job descriptor, the claim counter and the pending counter therefore each own
+/// a cache line; idle workers spin on the descriptor's generation for a while before blocking; items are
+/// claimed with one compare-exchange on a word that packs the job's generation with the next item index (so a
+/// late worker can never claim an item of a newer job through a stale job object), and each thread reports its
+/// finished items once per job. Nothing is allocated per job.
 /// </summary>
 internal sealed class WorkerPool : IDisposable
 {
-    // How long an idle worker spins before it blocks; long enough to bridge the gaps between the operations of
+    // How long an idle worker spins before it blocks: long enough to bridge the gaps between the operations of
     // one decoded token, short enough not to burn a core when the model is idle.
     private static readonly long SpinTicks = Stopwatch.Frequency / 2000; // 0.5 ms
 
     private readonly Thread[] _threads;
     private readonly object _gate = new();
-    private IParallelWork? _work;
-    private int _count;
-    private long _claim;        // (generation << 32) | next item index
-    private int _pending;       // items not yet finished in the current job
-    private int _generation;    // bumped once per job
-    private int _sleepers;      // workers blocked on _gate
-    private volatile bool _stopping;
     private readonly long[] _allocated; // [threads] bytes each worker thread had allocated after its last job (diagnostics)
+    private JobLine _job;
+    private CounterLine _claim;    // (generation << 32) | next item index
+    private CounterLine _pending;  // items not yet finished in the current job
+    private int _sleepers;         // workers blocked on _gate
+    private volatile bool _stopping;
     private Exception? _failure;
+
+    /// <summary>The job descriptor the workers poll, alone on its cache lines.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct JobLine
+    {
+        [FieldOffset(64)] public int Generation;
+        [FieldOffset(68)] public int Count;
+        [FieldOffset(72)] public IParallelWork? Work;
+    }
+
+    /// <summary>A counter alone on its cache lines.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 192)]
+    private struct CounterLine
+    {
+        [FieldOffset(64)] public long Value;
+    }
 
     /// <summary>Starts <paramref name="threads"/> − 1 workers.</summary>
     public WorkerPool(int threads)
@@ -58,36 +77,38 @@ internal sealed class WorkerPool : IDisposable
             for (int i = 0; i < count; i++) work.Execute(i, 0);
             return;
         }
-        _work = work;
-        _count = count;
         _failure = null;
-        Volatile.Write(ref _pending, count);
-        int generation = _generation + 1;
-        Volatile.Write(ref _claim, (long)generation << 32);
-        Interlocked.Exchange(ref _generation, generation); // full fence: publishes the job before the wake-up check
+        int generation = _job.Generation + 1;
+        Volatile.Write(ref _pending.Value, count);
+        Volatile.Write(ref _claim.Value, (long)generation << 32);
+        _job.Work = work;
+        _job.Count = count;
+        Interlocked.Exchange(ref _job.Generation, generation); // full fence: publishes the job before the wake-up check
         if (Volatile.Read(ref _sleepers) > 0)
             lock (_gate) Monitor.PulseAll(_gate);
 
         Drain(generation, work, count, 0);
         var spin = new SpinWait();
-        while (Volatile.Read(ref _pending) != 0)
+        while (Volatile.Read(ref _pending.Value) != 0)
         {
-            if (spin.Count < 20) spin.SpinOnce(-1);
+            if (spin.Count < 30) spin.SpinOnce(-1);
             else Thread.Yield();
         }
-        _work = null;
+        _job.Work = null;
         if (_failure is { } failure) ExceptionDispatchInfo.Capture(failure).Throw();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Drain(int generation, IParallelWork work, int count, int worker)
     {
+        int done = 0;
         while (true)
         {
-            long claim = Volatile.Read(ref _claim);
-            if ((int)(claim >> 32) != generation) return;
+            long claim = Volatile.Read(ref _claim.Value);
+            if ((int)(claim >> 32) != generation) break;
             int index = (int)claim;
-            if (index >= count) return;
-            if (Interlocked.CompareExchange(ref _claim, claim + 1, claim) != claim) continue;
+            if (index >= count) break;
+            if (Interlocked.CompareExchange(ref _claim.Value, claim + 1, claim) != claim) continue;
             try
             {
                 work.Execute(index, worker);
@@ -96,28 +117,30 @@ internal sealed class WorkerPool : IDisposable
             {
                 Interlocked.CompareExchange(ref _failure, e, null);
             }
-            Interlocked.Decrement(ref _pending);
+            done++;
         }
+        if (done > 0) Interlocked.Add(ref _pending.Value, -done);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WorkerLoop(int worker)
     {
         int seen = 0;
         while (true)
         {
-            int generation = Volatile.Read(ref _generation);
+            int generation = Volatile.Read(ref _job.Generation);
             if (generation == seen)
             {
                 long start = Stopwatch.GetTimestamp();
-                while ((generation = Volatile.Read(ref _generation)) == seen && !_stopping)
+                for (int spins = 0; (generation = Volatile.Read(ref _job.Generation)) == seen && !_stopping; spins++)
                 {
-                    Thread.SpinWait(8);
-                    if (Stopwatch.GetTimestamp() - start > SpinTicks)
+                    Thread.SpinWait(1);
+                    if ((spins & 63) == 63 && Stopwatch.GetTimestamp() - start > SpinTicks)
                     {
                         lock (_gate)
                         {
                             Interlocked.Increment(ref _sleepers); // full fence before re-checking the generation
-                            while ((generation = Volatile.Read(ref _generation)) == seen && !_stopping) Monitor.Wait(_gate);
+                            while ((generation = Volatile.Read(ref _job.Generation)) == seen && !_stopping) Monitor.Wait(_gate);
                             Interlocked.Decrement(ref _sleepers);
                         }
                         break;
@@ -126,8 +149,8 @@ internal sealed class WorkerPool : IDisposable
             }
             if (_stopping) return;
             seen = generation;
-            var work = _work;
-            int count = _count;
+            var work = _job.Work;
+            int count = _job.Count;
             if (work is not null) Drain(generation, work, count, worker);
             Volatile.Write(ref _allocated[worker], GC.GetAllocatedBytesForCurrentThread());
         }

@@ -4,22 +4,22 @@ namespace ManagedKv.Cpu.Tests.Inference;
 
 /// <summary>
 /// The CPU backend (2 threads) against llama.cpp's goldens, for every model and prompt. Q8_0 models match
-/// llama.cpp's logits bit for bit (the kernels follow ggml's AVX2 arithmetic and the activation codes are
-/// llama.cpp's); F32/BF16/quantised models otherwise agree to ~1e-6, F16 to ~1e-3.
+/// llama.cpp's logits bit for bit (the kernels follow ggml's arithmetic, the activation codes are llama.cpp's
+/// and attention sums in tinyBLAS's lane order); other files agree to about 1e-6, F16/BF16 to ~2e-3.
 /// </summary>
 [TestClass]
 public sealed class CpuBackendGoldenTests
 {
     /// <summary>
-    /// The 201-token story prompt on these files misses the 1e-3·range bound, as on the reference backend:
-    /// measured max |Δlogit| 0.040 (Q4_1), 0.034 (Q5_1), 0.042 (Q4_K_M), 0.039 (Q6_K), 0.041 (Q2_K) against
-    /// an allowed ~0.0055. Every other prompt of the same files agrees to &lt;1e-6, so this is a rounding flip of
-    /// one activation code amplified by the random-weight models, not a kernel error (see the report).
+    /// The 201-token story prompt on these files misses the 1e-3·range bound (as it does on the reference
+    /// backend): measured max |Δlogit| 0.034 (Q5_1), 0.041 (Q4_K_M), 0.039 (Q6_K) against an allowed ~0.0055.
+    /// Every other prompt of the same files agrees to about 1e-6, so this is the rounding of one activation code
+    /// flipping and being amplified by the random-weight model, not a kernel error; the Q6_K case shows the
+    /// identical error (0.03884 at token 400) on the scalar reference backend.
     /// </summary>
     private static readonly (string Model, string Prompt)[] KnownGaps =
     [
-        ("tiny-llama-Q4_1", "story"), ("tiny-llama-Q5_1", "story"), ("tiny-llama-Q4_K_M", "story"),
-        ("tiny-llama-Q6_K", "story"), ("tiny-llama-Q2_K", "story"),
+        ("tiny-llama-Q5_1", "story"), ("tiny-llama-Q4_K_M", "story"), ("tiny-llama-Q6_K", "story"),
     ];
 
     public static IEnumerable<object[]> ModelsAndPrompts =>

@@ -65,7 +65,13 @@ public sealed unsafe class ActivationQuantizerTests
                         AssertSameFloat(Fp16.Read(expected, b * bytes + Q8_1.OffsetS), buffer.Sums[r * (k / 32) + b], $"row {r} block {b} s");
                 }
             }
-            if (bias != 0)
+            if (bias != 0 && kind == ActivationKind.Q8_K)
+                for (int pair = 0; pair < k / 2; pair++)
+                {
+                    int sum = buffer.Codes[(long)r * k + 2 * pair] + buffer.Codes[(long)r * k + 2 * pair + 1];
+                    Assert.AreEqual((short)(bias * sum), buffer.BiasPairs[(long)r * (k / 2) + pair], $"row {r} bias pair {pair}");
+                }
+            else if (bias != 0)
                 for (int lane = 0; lane < k / 4; lane++)
                 {
                     int sum = 0;
