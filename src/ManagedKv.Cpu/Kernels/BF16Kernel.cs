@@ -17,24 +17,24 @@ internal sealed class BF16Kernel : MatMulKernel
 
     /// <inheritdoc/>
     public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
-        FloatTiles.Compute<BF16Row>(args, o0, o1, t0, t1);
-}
+        FloatTiles.Compute<Row>(args, o0, o1, t0, t1);
 
-/// <summary>The BF16 row as <see cref="FloatTiles"/> reads it.</summary>
-internal unsafe struct BF16Row : IFloatRow
-{
-    /// <inheritdoc/>
-    public static bool Paired => true;
+    /// <summary>The BF16 row as <see cref="FloatTiles"/> reads it.</summary>
+    internal unsafe struct Row : IFloatRow
+    {
+        /// <inheritdoc/>
+        public static bool Paired => true;
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<float> Load16(byte* row, int i) => Vector512<float>.Zero;
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector512<float> Load16(byte* row, int i) => Vector512<float>.Zero;
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> Load8(byte* row, int i) => Simd.LoadBf16x8((ushort*)row + i); // unused: BF16 steps are paired
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load8(byte* row, int i) => Simd.LoadBf16x8((ushort*)row + i); // unused: BF16 steps are paired
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Load1(byte* row, int i) => BitConverter.UInt32BitsToSingle((uint)((ushort*)row)[i] << 16);
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Load1(byte* row, int i) => BitConverter.UInt32BitsToSingle((uint)((ushort*)row)[i] << 16);
+    }
 }

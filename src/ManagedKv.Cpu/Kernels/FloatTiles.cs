@@ -26,7 +26,7 @@ internal static unsafe class FloatTiles
             MatMulKernel.Rows4(args, o, o1, out byte* w0, out byte* w1, out byte* w2, out byte* w3);
             MatMulKernel.PrefetchAhead(args, o);
             int t = t0;
-            if (Avx512F.IsSupported)
+            if (Simd.UseAvx512)
                 for (; t + 4 <= t1; t += 4) Tile4x4<TF>(args, w0, w1, w2, w3, act, t, o, o1);
             for (; t < t1; t++)
             {

@@ -27,6 +27,13 @@ internal unsafe interface IKBlock
     /// <summary>Codes of values 32·chunk .. 32·chunk+31 plus the bias (AVX2 path).</summary>
     static abstract Vector256<byte> Codes(byte* block, int chunk);
 
-    /// <summary>Codes of values 64·pair .. 64·pair+63 plus the bias (AVX-512 path).</summary>
-    static abstract Vector512<byte> Codes64(byte* block, int pair);
+    /// <summary>
+    /// True when the natural 512-bit loads give chunks (4h, 4h+2) and (4h+1, 4h+3) of a 128-value half
+    /// (Q4_K/Q5_K, whose low and high nibbles hold chunks 2j and 2j+1); false for chunks (4h, 4h+1) and
+    /// (4h+2, 4h+3). The activations are arranged to match.
+    /// </summary>
+    static abstract bool Interleaved { get; }
+
+    /// <summary>Codes plus the bias of half <paramref name="half"/> (128 values) as two 512-bit vectors of two chunks each (AVX-512 path).</summary>
+    static abstract void Codes128(byte* block, int half, out Vector512<byte> a, out Vector512<byte> b);
 }

@@ -10,7 +10,7 @@ namespace ManagedKv.Cpu.Kernels;
 /// <c>ggml_vec_dot_q*_K_q8_K</c>: per 32-value chunk, <c>pmaddubsw</c> of the unsigned codes with the
 /// activation codes (minus Bias times the activation pair sums), <c>pmaddwd</c> with the int16 sub-block
 /// scales, summed over the super-block (with AVX-512BW two chunks go through one 512-bit
-/// <c>vpmaddubsw</c>/<c>vpmaddwd</c>). The float part follows llama.cpp's repacked K-quant GEMV/GEMM (what it
+/// <c>vpmaddubsw</c>/<c>vpmaddwd</c>, a 128-value half decoded from one load of its code bytes). The float part follows llama.cpp's repacked K-quant GEMV/GEMM (what it
 /// runs for Q4_K on x86): the super-block's integer total is converted once and FMA'd by d_w·d_a into one f32
 /// accumulator per output; the mins' integer total (Σ m·bsum) goes to a second accumulator by dmin_w·d_a, and
 /// the result is the difference. Four outputs' floats share one 128-bit vector, so the float work per output
@@ -34,14 +34,14 @@ internal static unsafe class KQuantTiles
             int t = t0;
             for (; t + 4 <= t1; t += 4)
             {
-                if (Avx512BW.IsSupported) Tile4x4Wide<TB>(w0, w1, w2, w3, act, t, rows, r);
+                if (Simd.UseAvx512) Tile4x4Wide<TB>(w0, w1, w2, w3, act, t, rows, r);
                 else Tile4x4<TB>(w0, w1, w2, w3, act, t, rows, r);
                 for (int j = 0; j < 4; j++)
                     MatMulKernel.Store(args, t + j, o, o1, r[0].GetElement(j), r[1].GetElement(j), r[2].GetElement(j), r[3].GetElement(j));
             }
             for (; t < t1; t++)
             {
-                Vector128<float> y = Avx512BW.IsSupported ? Tile4x1Wide<TB>(w0, w1, w2, w3, act, t, rows) : Tile4x1<TB>(w0, w1, w2, w3, act, t, rows);
+                Vector128<float> y = Simd.UseAvx512 ? Tile4x1Wide<TB>(w0, w1, w2, w3, act, t, rows) : Tile4x1<TB>(w0, w1, w2, w3, act, t, rows);
                 MatMulKernel.Store(args, t, o, o1, y.GetElement(0), y.GetElement(1), y.GetElement(2), y.GetElement(3));
             }
         }
@@ -72,7 +72,7 @@ internal static unsafe class KQuantTiles
             Vector256<int> prod = Avx2.MultiplyAddAdjacent(row->Mins, Avx.LoadVector256(act.BlockSums + (long)t * (k / 16) + 16 * sb));
             return Sse2.Add(prod.GetLower(), prod.GetUpper());
         }
-        return Sse2.MultiplyAddAdjacent(row->Mins.GetLower(), Sse2.LoadVector128(act.PairSums + (long)t * (k / 32) + 8 * sb));
+        return Sse2.MultiplyAddAdjacent(row->Scales.GetUpper(), Sse2.LoadVector128(act.PairSums + (long)t * (k / 32) + 8 * sb));
     }
 
     /// <summary>acc += cvt(total)·(d_w·d_a); accMin += cvt(minTotal)·(dmin_w·d_a), lane by lane.</summary>
@@ -234,21 +234,46 @@ internal static unsafe class KQuantTiles
         return Result<TB>(acc, accMin);
     }
 
-    // ---- AVX-512BW: two chunks (64 values) at a time ----------------------------------------------------
+    // ---- AVX-512BW: two chunks (64 values) per instruction, a 128-value half at a time -------------------
 
-    /// <summary>vpermw indices selecting, for each int16 lane of pair p, its sub-block's scale.</summary>
+    /// <summary>
+    /// vpermw indices selecting, for each int16 lane of the half's first (<paramref name="second"/> false) or
+    /// second code vector, its sub-block's scale.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<short> PairIndex<TB>(int p) where TB : struct, IKBlock =>
-        TB.SixteenScales
-            ? Avx512BW.Add(Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, (short)3), Vector512.Create((short)(4 * p)))
-            : Avx512BW.Add(Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, (short)1), Vector512.Create((short)(2 * p)));
+    private static Vector512<short> HalfIndex<TB>(int half, bool second) where TB : struct, IKBlock
+    {
+        if (TB.SixteenScales) // chunks (4h, 4h+1) or (4h+2, 4h+3): sub-blocks 8h .. 8h+3 or 8h+4 .. 8h+7
+            return Avx512BW.Add(Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, (short)3),
+                Vector512.Create((short)(8 * half + (second ? 4 : 0))));
+        // chunks (4h, 4h+2) or (4h+1, 4h+3) when interleaved, else (4h, 4h+1) or (4h+2, 4h+3): one scale per chunk
+        int first = 4 * half + (second ? (TB.Interleaved ? 1 : 2) : 0), step = TB.Interleaved ? 2 : 1;
+        return Avx512BW.Add(Avx512BW.MultiplyLow(Vector512.Create(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, (short)1),
+            Vector512.Create((short)step)), Vector512.Create((short)first));
+    }
+
+    /// <summary>A token's activation codes of half h, arranged like <see cref="IKBlock.Codes128"/>'s two vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void HalfActivations<TB>(sbyte* x, out Vector512<sbyte> a, out Vector512<sbyte> b) where TB : struct, IKBlock
+    {
+        if (TB.Interleaved)
+        {
+            a = Avx512F.InsertVector256(Avx.LoadVector256(x).ToVector512Unsafe(), Avx.LoadVector256(x + 64), 1);
+            b = Avx512F.InsertVector256(Avx.LoadVector256(x + 32).ToVector512Unsafe(), Avx.LoadVector256(x + 96), 1);
+        }
+        else
+        {
+            a = Avx512BW.LoadVector512(x);
+            b = Avx512BW.LoadVector512(x + 64);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<int> Pair<TB>(Vector512<int> isum, Vector512<byte> u, Vector512<sbyte> a, short* biasPairs, Vector512<short> scales)
         where TB : struct, IKBlock
     {
         Vector512<short> p = Avx512BW.MultiplyAddAdjacent(u, a);
-        if (TB.Bias != 0) p = Avx512BW.Subtract(p, Avx512BW.LoadVector512(biasPairs));
+        if (TB.Bias != 0) p = Avx512BW.Subtract(p, Avx512BW.LoadVector512(biasPairs)); // natural order only
         return Avx512F.Add(isum, Avx512BW.MultiplyAddAdjacent(p, scales));
     }
 
@@ -278,37 +303,50 @@ internal static unsafe class KQuantTiles
             Vector512<int> i10 = default, i11 = default, i12 = default, i13 = default;
             Vector512<int> i20 = default, i21 = default, i22 = default, i23 = default;
             Vector512<int> i30 = default, i31 = default, i32 = default, i33 = default;
-            for (int p = 0; p < 4; p++)
+            for (int h = 0; h < 2; h++)
             {
-                Vector512<byte> u0 = TB.Codes64(b0, p), u1 = TB.Codes64(b1, p), u2 = TB.Codes64(b2, p), u3 = TB.Codes64(b3, p);
-                Vector512<short> index = PairIndex<TB>(p);
-                Vector512<short> v0 = Avx512BW.PermuteVar32x16(s0, index), v1 = Avx512BW.PermuteVar32x16(s1, index);
-                Vector512<short> v2 = Avx512BW.PermuteVar32x16(s2, index), v3 = Avx512BW.PermuteVar32x16(s3, index);
-                int at = 256 * sb + 64 * p, pt = 128 * sb + 32 * p;
+                TB.Codes128(b0, h, out Vector512<byte> u0a, out Vector512<byte> u0b);
+                TB.Codes128(b1, h, out Vector512<byte> u1a, out Vector512<byte> u1b);
+                TB.Codes128(b2, h, out Vector512<byte> u2a, out Vector512<byte> u2b);
+                TB.Codes128(b3, h, out Vector512<byte> u3a, out Vector512<byte> u3b);
+                int at = 256 * sb + 128 * h, pt = 128 * sb + 64 * h;
+                for (int part = 0; part < 2; part++)
+                {
+                    bool second = part == 1;
+                    Vector512<short> index = HalfIndex<TB>(h, second);
+                    Vector512<short> v0 = Avx512BW.PermuteVar32x16(s0, index), v1 = Avx512BW.PermuteVar32x16(s1, index);
+                    Vector512<short> v2 = Avx512BW.PermuteVar32x16(s2, index), v3 = Avx512BW.PermuteVar32x16(s3, index);
+                    Vector512<byte> x0 = second ? u0b : u0a, x1 = second ? u1b : u1a, x2 = second ? u2b : u2a, x3 = second ? u3b : u3a;
+                    int bp = pt + 32 * part;
 
-                Vector512<sbyte> a = Avx512BW.LoadVector512(c0 + at);
-                i00 = Pair<TB>(i00, u0, a, p0 + pt, v0);
-                i10 = Pair<TB>(i10, u1, a, p0 + pt, v1);
-                i20 = Pair<TB>(i20, u2, a, p0 + pt, v2);
-                i30 = Pair<TB>(i30, u3, a, p0 + pt, v3);
+                    HalfActivations<TB>(c0 + at, out Vector512<sbyte> aa, out Vector512<sbyte> ab);
+                    Vector512<sbyte> a = second ? ab : aa;
+                    i00 = Pair<TB>(i00, x0, a, p0 + bp, v0);
+                    i10 = Pair<TB>(i10, x1, a, p0 + bp, v1);
+                    i20 = Pair<TB>(i20, x2, a, p0 + bp, v2);
+                    i30 = Pair<TB>(i30, x3, a, p0 + bp, v3);
 
-                a = Avx512BW.LoadVector512(c1 + at);
-                i01 = Pair<TB>(i01, u0, a, p1 + pt, v0);
-                i11 = Pair<TB>(i11, u1, a, p1 + pt, v1);
-                i21 = Pair<TB>(i21, u2, a, p1 + pt, v2);
-                i31 = Pair<TB>(i31, u3, a, p1 + pt, v3);
+                    HalfActivations<TB>(c1 + at, out aa, out ab);
+                    a = second ? ab : aa;
+                    i01 = Pair<TB>(i01, x0, a, p1 + bp, v0);
+                    i11 = Pair<TB>(i11, x1, a, p1 + bp, v1);
+                    i21 = Pair<TB>(i21, x2, a, p1 + bp, v2);
+                    i31 = Pair<TB>(i31, x3, a, p1 + bp, v3);
 
-                a = Avx512BW.LoadVector512(c2 + at);
-                i02 = Pair<TB>(i02, u0, a, p2 + pt, v0);
-                i12 = Pair<TB>(i12, u1, a, p2 + pt, v1);
-                i22 = Pair<TB>(i22, u2, a, p2 + pt, v2);
-                i32 = Pair<TB>(i32, u3, a, p2 + pt, v3);
+                    HalfActivations<TB>(c2 + at, out aa, out ab);
+                    a = second ? ab : aa;
+                    i02 = Pair<TB>(i02, x0, a, p2 + bp, v0);
+                    i12 = Pair<TB>(i12, x1, a, p2 + bp, v1);
+                    i22 = Pair<TB>(i22, x2, a, p2 + bp, v2);
+                    i32 = Pair<TB>(i32, x3, a, p2 + bp, v3);
 
-                a = Avx512BW.LoadVector512(c3 + at);
-                i03 = Pair<TB>(i03, u0, a, p3 + pt, v0);
-                i13 = Pair<TB>(i13, u1, a, p3 + pt, v1);
-                i23 = Pair<TB>(i23, u2, a, p3 + pt, v2);
-                i33 = Pair<TB>(i33, u3, a, p3 + pt, v3);
+                    HalfActivations<TB>(c3 + at, out aa, out ab);
+                    a = second ? ab : aa;
+                    i03 = Pair<TB>(i03, x0, a, p3 + bp, v0);
+                    i13 = Pair<TB>(i13, x1, a, p3 + bp, v1);
+                    i23 = Pair<TB>(i23, x2, a, p3 + bp, v2);
+                    i33 = Pair<TB>(i33, x3, a, p3 + bp, v3);
+                }
             }
             Vector128<float> da = TokenScales(act, t, sb);
             RowStep<TB>(ref a0, ref m0, Totals(Halves(i00), Halves(i01), Halves(i02), Halves(i03)), rows, act, t, sb, da);
@@ -340,15 +378,19 @@ internal static unsafe class KQuantTiles
             Vector512<short> s0 = rows[0].Scales.ToVector512Unsafe(), s1 = rows[1].Scales.ToVector512Unsafe();
             Vector512<short> s2 = rows[2].Scales.ToVector512Unsafe(), s3 = rows[3].Scales.ToVector512Unsafe();
             Vector512<int> i0 = default, i1 = default, i2 = default, i3 = default;
-            for (int p = 0; p < 4; p++)
+            for (int h = 0; h < 2; h++)
             {
-                int at = 256 * sb + 64 * p, pt = 128 * sb + 32 * p;
-                Vector512<short> index = PairIndex<TB>(p);
-                Vector512<sbyte> a = Avx512BW.LoadVector512(c0 + at);
-                i0 = Pair<TB>(i0, TB.Codes64(b0, p), a, p0 + pt, Avx512BW.PermuteVar32x16(s0, index));
-                i1 = Pair<TB>(i1, TB.Codes64(b1, p), a, p0 + pt, Avx512BW.PermuteVar32x16(s1, index));
-                i2 = Pair<TB>(i2, TB.Codes64(b2, p), a, p0 + pt, Avx512BW.PermuteVar32x16(s2, index));
-                i3 = Pair<TB>(i3, TB.Codes64(b3, p), a, p0 + pt, Avx512BW.PermuteVar32x16(s3, index));
+                int at = 256 * sb + 128 * h, pt = 128 * sb + 64 * h;
+                HalfActivations<TB>(c0 + at, out Vector512<sbyte> xa, out Vector512<sbyte> xb);
+                Vector512<short> ia = HalfIndex<TB>(h, false), ib = HalfIndex<TB>(h, true);
+                TB.Codes128(b0, h, out Vector512<byte> ua, out Vector512<byte> ub);
+                i0 = Pair<TB>(Pair<TB>(i0, ua, xa, p0 + pt, Avx512BW.PermuteVar32x16(s0, ia)), ub, xb, p0 + pt + 32, Avx512BW.PermuteVar32x16(s0, ib));
+                TB.Codes128(b1, h, out ua, out ub);
+                i1 = Pair<TB>(Pair<TB>(i1, ua, xa, p0 + pt, Avx512BW.PermuteVar32x16(s1, ia)), ub, xb, p0 + pt + 32, Avx512BW.PermuteVar32x16(s1, ib));
+                TB.Codes128(b2, h, out ua, out ub);
+                i2 = Pair<TB>(Pair<TB>(i2, ua, xa, p0 + pt, Avx512BW.PermuteVar32x16(s2, ia)), ub, xb, p0 + pt + 32, Avx512BW.PermuteVar32x16(s2, ib));
+                TB.Codes128(b3, h, out ua, out ub);
+                i3 = Pair<TB>(Pair<TB>(i3, ua, xa, p0 + pt, Avx512BW.PermuteVar32x16(s3, ia)), ub, xb, p0 + pt + 32, Avx512BW.PermuteVar32x16(s3, ib));
             }
             ColumnStep<TB>(ref acc, ref accMin, Totals(Halves(i0), Halves(i1), Halves(i2), Halves(i3)), rows, act, t, sb);
         }
@@ -383,6 +425,23 @@ internal static unsafe class KQuantTiles
         return Avx2.ShiftLeftLogical(Avx2.And(v.AsByte(), Vector256.Create((byte)1)).AsUInt16(), (byte)to).AsByte();
     }
 
+    /// <summary>
+    /// get_scale_min_k4 for all eight sub-blocks of a Q4_K/Q5_K super-block at once (ggml's utmp shuffle in
+    /// SIMD): int16 lanes 0..7 the 6-bit scales, lanes 8..15 the 6-bit mins.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<short> ScalesAndMins(byte* block)
+    {
+        Vector128<uint> h = Sse2.LoadVector128((uint*)block);                 // [d | dmin, u0, u1, u2]
+        Vector128<uint> a = Sse2.Shuffle(h, 0b11_10_11_01);                   // [u0, u2, u1, u2]
+        Vector128<uint> b = Sse2.Shuffle(h, 0b10_10_01_01);                   // [u0, u0, u1, u1]
+        Vector128<uint> low6 = Sse2.And(a, Vector128.Create(0x3f3f3f3fu, 0, 0x3f3f3f3fu, 0));
+        Vector128<uint> high4 = Sse2.And(Avx2.ShiftRightLogicalVariable(a, Vector128.Create(0u, 0, 0, 4)), Vector128.Create(0u, 0x0f0f0f0fu, 0, 0x0f0f0f0fu));
+        Vector128<uint> top2 = Sse2.ShiftLeftLogical(Sse2.And(Sse2.ShiftRightLogical(b, 6), Vector128.Create(0u, 0x03030303u, 0, 0x03030303u)), 4);
+        // [scales 0..3, scales 4..7, mins 0..3, mins 4..7] as bytes, widened
+        return Avx2.ConvertToVector256Int16(Sse2.Or(Sse2.Or(low6, high4), top2).AsByte());
+    }
+
     /// <summary>32 bytes at <paramref name="p"/> in both halves of a 512-bit vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<ushort> Twice(byte* p)
@@ -402,11 +461,6 @@ internal static unsafe class KQuantTiles
         return Avx512F.And(Avx512BW.ShiftRightLogicalVariable(v, counts).AsByte(), Vector512.Create(mask));
     }
 
-    /// <summary>Low and high nibbles of 32 bytes (the low nibbles in the lower half).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Nibbles64(byte* p) =>
-        Avx512F.And(Avx512BW.ShiftRightLogicalVariable(Twice(p), NibbleShift()).AsByte(), Vector512.Create((byte)0x0F));
-
     // Constants written out lane by lane so the JIT embeds them (a static readonly field would need a
     // class-initialisation check inside the fully optimised kernels, and that helper call spills every vector).
 
@@ -416,11 +470,6 @@ internal static unsafe class KQuantTiles
         0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
         0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, 0xFFFF, (ushort)0xFFFF);
 
-    /// <summary>Shift counts 0 (lower half) and 4 (upper half).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<ushort> NibbleShift() => Vector512.Create(
-        0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, (ushort)4);
 
     /// <summary>Moves 0/1 (or 0..3) byte values up by <paramref name="to"/> bits (no carries between bytes).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -16,51 +16,55 @@ internal sealed class Q2KKernel : MatMulKernel
     public override ActivationKind Activation => ActivationKind.Q8_K;
 
     /// <inheritdoc/>
-    public override int Bias => Q2KBlock.Bias;
+    public override int Bias => Block.Bias;
 
     /// <inheritdoc/>
     public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
-        KQuantTiles.Compute<Q2KBlock>(args, o0, o1, t0, t1);
-}
+        KQuantTiles.Compute<Block>(args, o0, o1, t0, t1);
 
-/// <summary>The Q2_K super-block as <see cref="KQuantTiles"/> reads it.</summary>
-internal unsafe struct Q2KBlock : IKBlock
-{
-    /// <inheritdoc/>
-    public static int BlockBytes => Q2K.BlockBytes;
-
-    /// <inheritdoc/>
-    public static int Bias => 0;
-
-    /// <inheritdoc/>
-    public static KMins Mins => KMins.Sixteen;
-
-    /// <inheritdoc/>
-    public static bool SixteenScales => true;
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prepare(byte* block, KRow* row)
+    /// <summary>The Q2_K super-block as <see cref="KQuantTiles"/> reads it.</summary>
+    internal unsafe struct Block : IKBlock
     {
-        row->D = Simd.Half(block + Q2K.OffsetD);
-        row->DMin = Simd.Half(block + Q2K.OffsetDmin);
-        Vector128<byte> sc = Sse2.LoadVector128(block + Q2K.OffsetScales);
-        row->Scales = Avx2.ConvertToVector256Int16(Sse2.And(sc, Vector128.Create((byte)0x0F)));
-        row->Mins = Avx2.ConvertToVector256Int16(Sse2.And(Sse2.ShiftRightLogical(sc.AsUInt16(), 4).AsByte(), Vector128.Create((byte)0x0F)));
-    }
+        /// <inheritdoc/>
+        public static int BlockBytes => Q2K.BlockBytes;
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Codes(byte* block, int chunk)
-    {
-        return KQuantTiles.TwoBits(block + Q2K.OffsetQs + 32 * (chunk >> 2), chunk & 3);
-    }
+        /// <inheritdoc/>
+        public static int Bias => 0;
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Codes64(byte* block, int pair)
-    {
-        int h = pair >> 1, q = pair & 1;
-        return KQuantTiles.Fields(KQuantTiles.Twice(block + Q2K.OffsetQs + 32 * h), 4 * q, 4 * q + 2, 0x03);
+        /// <inheritdoc/>
+        public static KMins Mins => KMins.Sixteen;
+
+        /// <inheritdoc/>
+        public static bool SixteenScales => true;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Prepare(byte* block, KRow* row)
+        {
+            row->D = Simd.Half(block + Q2K.OffsetD);
+            row->DMin = Simd.Half(block + Q2K.OffsetDmin);
+            Vector128<byte> sc = Sse2.LoadVector128(block + Q2K.OffsetScales);
+            row->Scales = Avx2.ConvertToVector256Int16(Sse2.And(sc, Vector128.Create((byte)0x0F)));
+            row->Mins = Avx2.ConvertToVector256Int16(Sse2.And(Sse2.ShiftRightLogical(sc.AsUInt16(), 4).AsByte(), Vector128.Create((byte)0x0F)));
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Codes(byte* block, int chunk)
+        {
+            return KQuantTiles.TwoBits(block + Q2K.OffsetQs + 32 * (chunk >> 2), chunk & 3);
+        }
+
+        /// <inheritdoc/>
+        public static bool Interleaved => false;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Codes128(byte* block, int half, out Vector512<byte> a, out Vector512<byte> b)
+        {
+            Vector512<ushort> qs = KQuantTiles.Twice(block + Q2K.OffsetQs + 32 * half);
+            a = KQuantTiles.Fields(qs, 0, 2, 0x03);
+            b = KQuantTiles.Fields(qs, 4, 6, 0x03);
+        }
     }
 }

@@ -16,55 +16,54 @@ internal sealed class Q4KKernel : MatMulKernel
     public override ActivationKind Activation => ActivationKind.Q8_K;
 
     /// <inheritdoc/>
-    public override int Bias => Q4KBlock.Bias;
+    public override int Bias => Block.Bias;
 
     /// <inheritdoc/>
     public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
-        KQuantTiles.Compute<Q4KBlock>(args, o0, o1, t0, t1);
-}
+        KQuantTiles.Compute<Block>(args, o0, o1, t0, t1);
 
-/// <summary>The Q4_K super-block as <see cref="KQuantTiles"/> reads it.</summary>
-internal unsafe struct Q4KBlock : IKBlock
-{
-    /// <inheritdoc/>
-    public static int BlockBytes => Q4K.BlockBytes;
-
-    /// <inheritdoc/>
-    public static int Bias => 0;
-
-    /// <inheritdoc/>
-    public static KMins Mins => KMins.Eight;
-
-    /// <inheritdoc/>
-    public static bool SixteenScales => false;
-
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prepare(byte* block, KRow* row)
+    /// <summary>The Q4_K super-block as <see cref="KQuantTiles"/> reads it.</summary>
+    internal unsafe struct Block : IKBlock
     {
-        row->D = Simd.Half(block + Q4K.OffsetD);
-        row->DMin = Simd.Half(block + Q4K.OffsetDmin);
-        // get_scale_min_k4 for all eight sub-blocks at once (ggml's utmp shuffle): bytes 0..7 scales, 8..15 mins
-        uint* q = (uint*)(block + Q4K.OffsetScales);
-        uint u0 = q[0], u1 = q[1], u2 = q[2];
-        uint s1 = (u2 & 0x0f0f0f0fu) | (((u0 >> 6) & 0x03030303u) << 4);
-        uint m1 = ((u2 >> 4) & 0x0f0f0f0fu) | (((u1 >> 6) & 0x03030303u) << 4);
-        Vector256<short> wide = Avx2.ConvertToVector256Int16(Vector128.Create(u0 & 0x3f3f3f3fu, s1, u1 & 0x3f3f3f3fu, m1).AsByte());
-        row->Scales = wide;
-        row->Mins = Vector256.Create(wide.GetUpper(), wide.GetUpper());
-    }
+        /// <inheritdoc/>
+        public static int BlockBytes => Q4K.BlockBytes;
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Codes(byte* block, int chunk)
-    {
-        return KQuantTiles.Nibbles(block + Q4K.OffsetQs + 32 * (chunk >> 1), (chunk & 1) != 0);
-    }
+        /// <inheritdoc/>
+        public static int Bias => 0;
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<byte> Codes64(byte* block, int pair)
-    {
-        return KQuantTiles.Nibbles64(block + Q4K.OffsetQs + 32 * pair);
+        /// <inheritdoc/>
+        public static KMins Mins => KMins.Eight;
+
+        /// <inheritdoc/>
+        public static bool SixteenScales => false;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Prepare(byte* block, KRow* row)
+        {
+            row->D = Simd.Half(block + Q4K.OffsetD);
+            row->DMin = Simd.Half(block + Q4K.OffsetDmin);
+            row->Scales = KQuantTiles.ScalesAndMins(block);
+        }
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Codes(byte* block, int chunk)
+        {
+            return KQuantTiles.Nibbles(block + Q4K.OffsetQs + 32 * (chunk >> 1), (chunk & 1) != 0);
+        }
+
+        /// <inheritdoc/>
+        public static bool Interleaved => true;
+
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Codes128(byte* block, int half, out Vector512<byte> a, out Vector512<byte> b)
+        {
+            // qs[64h .. 64h+63]: low nibbles = chunks 4h, 4h+2; high nibbles = chunks 4h+1, 4h+3
+            Vector512<byte> w = Avx512BW.LoadVector512(block + Q4K.OffsetQs + 64 * half);
+            a = Avx512F.And(w, Vector512.Create((byte)0x0F));
+            b = Avx512F.And(Avx512BW.ShiftRightLogical(w.AsUInt16(), 4).AsByte(), Vector512.Create((byte)0x0F));
+        }
     }
 }

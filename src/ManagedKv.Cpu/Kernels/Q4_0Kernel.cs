@@ -16,37 +16,37 @@ internal sealed class Q4_0Kernel : MatMulKernel
     public override ActivationKind Activation => ActivationKind.Q8_0;
 
     /// <inheritdoc/>
-    public override int Bias => Q4_0Block.Bias;
+    public override int Bias => Block.Bias;
 
     /// <inheritdoc/>
     public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
-        LegacyTiles.Compute<Q4_0Block>(args, o0, o1, t0, t1);
-}
+        LegacyTiles.Compute<Block>(args, o0, o1, t0, t1);
 
-/// <summary>The Q4_0 block as <see cref="LegacyTiles"/> reads it.</summary>
-internal unsafe struct Q4_0Block : ILegacyBlock
-{
-    /// <inheritdoc/>
-    public static int BlockBytes => Q4_0.BlockBytes;
+    /// <summary>The Q4_0 block as <see cref="LegacyTiles"/> reads it.</summary>
+    internal unsafe struct Block : ILegacyBlock
+    {
+        /// <inheritdoc/>
+        public static int BlockBytes => Q4_0.BlockBytes;
 
-    /// <inheritdoc/>
-    public static int Bias => 8;
+        /// <inheritdoc/>
+        public static int Bias => 8;
 
-    /// <inheritdoc/>
-    public static bool HasMin => false;
+        /// <inheritdoc/>
+        public static bool HasMin => false;
 
-    /// <inheritdoc/>
-    public static bool Wide => false;
+        /// <inheritdoc/>
+        public static bool Wide => false;
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Codes(byte* block) => LegacyTiles.Nibbles(block + Q4_0.OffsetQs);
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Codes(byte* block) => LegacyTiles.Nibbles(block + Q4_0.OffsetQs);
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Scale(byte* block) => Simd.Half(block);
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Scale(byte* block) => Simd.Half(block);
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Min(byte* block) => 0f;
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Min(byte* block) => 0f;
+    }
 }

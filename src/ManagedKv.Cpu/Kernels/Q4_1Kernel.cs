@@ -16,37 +16,37 @@ internal sealed class Q4_1Kernel : MatMulKernel
     public override ActivationKind Activation => ActivationKind.Q8_1;
 
     /// <inheritdoc/>
-    public override int Bias => Q4_1Block.Bias;
+    public override int Bias => Block.Bias;
 
     /// <inheritdoc/>
     public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
-        LegacyTiles.Compute<Q4_1Block>(args, o0, o1, t0, t1);
-}
+        LegacyTiles.Compute<Block>(args, o0, o1, t0, t1);
 
-/// <summary>The Q4_1 block as <see cref="LegacyTiles"/> reads it.</summary>
-internal unsafe struct Q4_1Block : ILegacyBlock
-{
-    /// <inheritdoc/>
-    public static int BlockBytes => Q4_1.BlockBytes;
+    /// <summary>The Q4_1 block as <see cref="LegacyTiles"/> reads it.</summary>
+    internal unsafe struct Block : ILegacyBlock
+    {
+        /// <inheritdoc/>
+        public static int BlockBytes => Q4_1.BlockBytes;
 
-    /// <inheritdoc/>
-    public static int Bias => 0;
+        /// <inheritdoc/>
+        public static int Bias => 0;
 
-    /// <inheritdoc/>
-    public static bool HasMin => true;
+        /// <inheritdoc/>
+        public static bool HasMin => true;
 
-    /// <inheritdoc/>
-    public static bool Wide => false;
+        /// <inheritdoc/>
+        public static bool Wide => false;
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Codes(byte* block) => LegacyTiles.Nibbles(block + Q4_1.OffsetQs);
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Codes(byte* block) => LegacyTiles.Nibbles(block + Q4_1.OffsetQs);
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Scale(byte* block) => Simd.Half(block);
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Scale(byte* block) => Simd.Half(block);
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Min(byte* block) => Simd.Half(block + Q4_1.OffsetM);
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Min(byte* block) => Simd.Half(block + Q4_1.OffsetM);
+    }
 }

@@ -16,37 +16,37 @@ internal sealed class Q5_1Kernel : MatMulKernel
     public override ActivationKind Activation => ActivationKind.Q8_1;
 
     /// <inheritdoc/>
-    public override int Bias => Q5_1Block.Bias;
+    public override int Bias => Block.Bias;
 
     /// <inheritdoc/>
     public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
-        LegacyTiles.Compute<Q5_1Block>(args, o0, o1, t0, t1);
-}
+        LegacyTiles.Compute<Block>(args, o0, o1, t0, t1);
 
-/// <summary>The Q5_1 block as <see cref="LegacyTiles"/> reads it.</summary>
-internal unsafe struct Q5_1Block : ILegacyBlock
-{
-    /// <inheritdoc/>
-    public static int BlockBytes => Q5_1.BlockBytes;
+    /// <summary>The Q5_1 block as <see cref="LegacyTiles"/> reads it.</summary>
+    internal unsafe struct Block : ILegacyBlock
+    {
+        /// <inheritdoc/>
+        public static int BlockBytes => Q5_1.BlockBytes;
 
-    /// <inheritdoc/>
-    public static int Bias => 0;
+        /// <inheritdoc/>
+        public static int Bias => 0;
 
-    /// <inheritdoc/>
-    public static bool HasMin => true;
+        /// <inheritdoc/>
+        public static bool HasMin => true;
 
-    /// <inheritdoc/>
-    public static bool Wide => false;
+        /// <inheritdoc/>
+        public static bool Wide => false;
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Codes(byte* block) => Avx2.Or(LegacyTiles.Nibbles(block + Q5_1.OffsetQs), LegacyTiles.FifthBits(block + Q5_1.OffsetQh));
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Codes(byte* block) => Avx2.Or(LegacyTiles.Nibbles(block + Q5_1.OffsetQs), LegacyTiles.FifthBits(block + Q5_1.OffsetQh));
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Scale(byte* block) => Simd.Half(block);
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Scale(byte* block) => Simd.Half(block);
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Min(byte* block) => Simd.Half(block + Q5_1.OffsetM);
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Min(byte* block) => Simd.Half(block + Q5_1.OffsetM);
+    }
 }

@@ -16,37 +16,37 @@ internal sealed class Q8_0Kernel : MatMulKernel
     public override ActivationKind Activation => ActivationKind.Q8_0;
 
     /// <inheritdoc/>
-    public override int Bias => Q8_0Block.Bias;
+    public override int Bias => Block.Bias;
 
     /// <inheritdoc/>
     public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
-        LegacyTiles.Compute<Q8_0Block>(args, o0, o1, t0, t1);
-}
+        LegacyTiles.Compute<Block>(args, o0, o1, t0, t1);
 
-/// <summary>The Q8_0 block as <see cref="LegacyTiles"/> reads it.</summary>
-internal unsafe struct Q8_0Block : ILegacyBlock
-{
-    /// <inheritdoc/>
-    public static int BlockBytes => Q8_0.BlockBytes;
+    /// <summary>The Q8_0 block as <see cref="LegacyTiles"/> reads it.</summary>
+    internal unsafe struct Block : ILegacyBlock
+    {
+        /// <inheritdoc/>
+        public static int BlockBytes => Q8_0.BlockBytes;
 
-    /// <inheritdoc/>
-    public static int Bias => 128;
+        /// <inheritdoc/>
+        public static int Bias => 128;
 
-    /// <inheritdoc/>
-    public static bool HasMin => false;
+        /// <inheritdoc/>
+        public static bool HasMin => false;
 
-    /// <inheritdoc/>
-    public static bool Wide => true;
+        /// <inheritdoc/>
+        public static bool Wide => true;
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<byte> Codes(byte* block) => Avx.LoadVector256(block + Q8_0.OffsetQs) ^ Vector256.Create((byte)0x80);
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<byte> Codes(byte* block) => Avx.LoadVector256(block + Q8_0.OffsetQs) ^ Vector256.Create((byte)0x80);
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Scale(byte* block) => Simd.Half(block);
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Scale(byte* block) => Simd.Half(block);
 
-    /// <inheritdoc/>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Min(byte* block) => 0f;
+        /// <inheritdoc/>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Min(byte* block) => 0f;
+    }
 }

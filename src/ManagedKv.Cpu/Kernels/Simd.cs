@@ -14,8 +14,12 @@ internal static unsafe class Simd
     /// <summary>True when the integer kernels can run (AVX2 + FMA); otherwise the portable path is used.</summary>
     public static readonly bool Supported = Avx2.IsSupported && Fma.IsSupported;
 
-    /// <summary>True when <c>vpdpbusd</c> (AVX-VNNI) is available.</summary>
-    public static readonly bool Vnni = AvxVnni.IsSupported;
+    /// <summary>
+    /// Whether the kernels take their AVX-512 paths (512-bit K-quant pairs, 16-lane float accumulators). The
+    /// 256-bit paths compute the same integers and the same f32 operations, so results do not depend on it;
+    /// tests switch it off to check exactly that on AVX-512 machines.
+    /// </summary>
+    internal static bool UseAvx512 = Avx512F.IsSupported && Avx512BW.IsSupported;
 
     /// <summary>f16 bits → f32, exact (ggml's <c>ggml_table_f32_f16</c>).</summary>
     public static readonly float[] HalfTable = BuildHalfTable();

@@ -325,7 +325,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
     {
         Vector256<float> lo = default, hi = default;
         int d = 0;
-        if (Avx512F.IsSupported)
+        if (Simd.UseAvx512)
         {
             Vector512<float> a = default;
             for (; d + 16 <= kd; d += 16) a = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d), TV.Load16(k, d), a);
