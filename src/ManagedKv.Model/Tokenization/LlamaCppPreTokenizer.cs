@@ -123,23 +123,10 @@ internal sealed class LlamaCppPreTokenizer : PreTokenizer
                 int cpt = piece.Cpt(pos);
                 var flags = piece.Flags(pos);
 
-                if (cpt == '\'' && pos + 1 < end)
+                if (cpt == '\'' && ContractionLength(piece, pos, end, ignoreCase: false) is var contraction && contraction > 0)
                 {
-                    int n1 = piece.Cpt(pos + 1);
-                    if (n1 is 's' or 't' or 'm' or 'd')
-                    {
-                        pos += Add(ref prevEnd, pos + 2, output);
-                        continue;
-                    }
-                    if (pos + 2 < end)
-                    {
-                        int n2 = piece.Cpt(pos + 2);
-                        if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l'))
-                        {
-                            pos += Add(ref prevEnd, pos + 3, output);
-                            continue;
-                        }
-                    }
+                    pos += Add(ref prevEnd, pos + contraction, output);
+                    continue;
                 }
 
                 var flags2 = cpt == ' ' ? piece.Flags(pos + 1) : flags;
@@ -201,23 +188,10 @@ internal sealed class LlamaCppPreTokenizer : PreTokenizer
                 int cpt = piece.Cpt(pos);
                 var flags = piece.Flags(pos);
 
-                if (cpt == '\'' && pos + 1 < end)
+                if (cpt == '\'' && ContractionLength(piece, pos, end, ignoreCase: true) is var contraction && contraction > 0)
                 {
-                    int n1 = ToLower(piece.Cpt(pos + 1));
-                    if (n1 is 's' or 't' or 'm' or 'd')
-                    {
-                        pos += Add(ref prevEnd, pos + 2, output);
-                        continue;
-                    }
-                    if (pos + 2 < end)
-                    {
-                        int n2 = ToLower(piece.Cpt(pos + 2));
-                        if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l'))
-                        {
-                            pos += Add(ref prevEnd, pos + 3, output);
-                            continue;
-                        }
-                    }
+                    pos += Add(ref prevEnd, pos + contraction, output);
+                    continue;
                 }
 
                 if (!(cpt == '\r' || cpt == '\n' || flags.IsNumber))     // [^\r\n\p{L}\p{N}]?\p{L}+
@@ -297,6 +271,22 @@ internal sealed class LlamaCppPreTokenizer : PreTokenizer
     }
 
     // llama.cpp's unicode_tolower (simple case mapping); only ASCII targets matter for the contractions.
+    /// <summary>
+    /// Length of the English contraction ('s 't 'm 'd 're 've 'll) starting at the apostrophe at <paramref name="pos"/>,
+    /// or 0; llama3's split matches it case-insensitively, gpt2's case-sensitively.
+    /// </summary>
+    private static int ContractionLength(in PieceView piece, int pos, int end, bool ignoreCase)
+    {
+        if (pos + 1 >= end) return 0;
+        int n1 = piece.Cpt(pos + 1);
+        if (ignoreCase) n1 = ToLower(n1);
+        if (n1 is 's' or 't' or 'm' or 'd') return 2;
+        if (pos + 2 >= end) return 0;
+        int n2 = piece.Cpt(pos + 2);
+        if (ignoreCase) n2 = ToLower(n2);
+        return (n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l') ? 3 : 0;
+    }
+
     private static int ToLower(int cpt) => cpt < 0 ? cpt : Rune.IsValid(cpt) ? Rune.ToLowerInvariant(new Rune(cpt)).Value : cpt;
 
     /// <summary>Bounded access to one piece: outside it every position reads as "no code point".</summary>
