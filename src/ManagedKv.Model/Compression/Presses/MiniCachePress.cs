@@ -38,7 +38,10 @@ public sealed class MiniCachePress : IKvPress
             new("gamma", "double", "0.05", "fraction in [0, 1] of a pair's rows kept unmerged: the most distinct (largest angle), keys and values separately"),
             new("start_layer", "int", "-1", "lower layer of the first merged pair; -1 = half depth, ⌊layers/2⌋"),
         ],
-        a => new MiniCachePress { T = a.Double("t"), Gamma = a.Double("gamma"), StartLayer = a.Int("start_layer") });
+        a => new MiniCachePress { T = a.Double("t"), Gamma = a.Double("gamma"), StartLayer = a.Int("start_layer") })
+    {
+        UsesBudget = false,
+    };
 
     /// <summary>Slack when flooring γ·N, so a product such as 0.05·800 that lands a rounding error below 40 still retains 40.</summary>
     private const double FloorSlack = 1e-9;

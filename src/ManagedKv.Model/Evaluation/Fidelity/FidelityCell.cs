@@ -17,8 +17,11 @@ namespace ManagedKv.Model.Evaluation.Fidelity;
 /// <param name="Top1Agreements">Predictions whose most likely token equals the full cache's.</param>
 /// <param name="CacheBytes">Bytes the cache holds after the prefill (and its compression).</param>
 /// <param name="FullCacheBytes">Bytes an uncompressed f32 cache holds for the same positions.</param>
+/// <param name="FinalCacheBytes">Bytes the cache holds at the end of the continuation (decode-time presses keep compressing).</param>
+/// <param name="FinalFullCacheBytes">Uncompressed bytes for the positions at the end of the continuation.</param>
 public sealed record FidelityCell(string Setting, string Press, double? Compression, int Window, int Tokens,
-    double NegativeLogLikelihood, double KlDivergence, int Top1Agreements, long CacheBytes, long FullCacheBytes) : IEvalCell
+    double NegativeLogLikelihood, double KlDivergence, int Top1Agreements, long CacheBytes, long FullCacheBytes,
+    long FinalCacheBytes, long FinalFullCacheBytes) : IEvalCell
 {
     /// <inheritdoc/>
     [JsonIgnore]

@@ -62,7 +62,7 @@ public sealed class FidelityEvaluator
             if (LogProbabilities.ArgMax(_logQ) == reference.Top1(j)) agreements++;
         });
         return new FidelityCell(configuration.Key, configuration.Name, configuration.Compression, windowIndex,
-            Options.ContinuationTokens, nll, kl, agreements, bytes, fullBytes);
+            Options.ContinuationTokens, nll, kl, agreements, bytes, fullBytes, session.Cache.ByteCount, session.Cache.FullCacheBytes);
     }
 
     /// <summary>

@@ -9,8 +9,9 @@ namespace ManagedKv.Model.Evaluation.Fidelity;
 /// <param name="Perplexity">exp(mean NLL).</param>
 /// <param name="KlDivergence">Mean KL(full ‖ compressed) per prediction, nats.</param>
 /// <param name="Top1Agreement">Fraction of predictions whose most likely token equals the full cache's.</param>
-/// <param name="EffectiveRatio">Kept cache bytes / full cache bytes, summed over windows.</param>
+/// <param name="EffectiveRatio">Kept cache bytes / full cache bytes after the prefill, summed over windows.</param>
+/// <param name="FinalRatio">Kept cache bytes / full cache bytes at the end of the continuation, summed over windows.</param>
 /// <param name="CacheBytes">Mean cache bytes per window after prefill.</param>
 /// <param name="FullCacheBytes">Mean full-cache bytes per window.</param>
 public sealed record FidelityRow(PressConfiguration Setting, int Windows, int Tokens, double Perplexity, double KlDivergence,
-    double Top1Agreement, double EffectiveRatio, long CacheBytes, long FullCacheBytes);
+    double Top1Agreement, double EffectiveRatio, double FinalRatio, long CacheBytes, long FullCacheBytes);

@@ -16,23 +16,29 @@ public static class FidelitySummary
             if (!bySetting.TryGetValue(setting.Key, out var list) || list.Count == 0) continue;
             int tokens = list.Sum(c => c.Tokens);
             double nll = 0, kl = 0;
-            long agree = 0, bytes = 0, full = 0;
-            foreach (var c in list) { nll += c.NegativeLogLikelihood; kl += c.KlDivergence; agree += c.Top1Agreements; bytes += c.CacheBytes; full += c.FullCacheBytes; }
+            long agree = 0, bytes = 0, full = 0, finalBytes = 0, finalFull = 0;
+            foreach (var c in list)
+            {
+                nll += c.NegativeLogLikelihood; kl += c.KlDivergence; agree += c.Top1Agreements;
+                bytes += c.CacheBytes; full += c.FullCacheBytes; finalBytes += c.FinalCacheBytes; finalFull += c.FinalFullCacheBytes;
+            }
             rows.Add(new FidelityRow(setting, list.Count, tokens, Math.Exp(nll / tokens), kl / tokens, (double)agree / tokens,
-                full == 0 ? 1 : (double)bytes / full, bytes / list.Count, full / list.Count));
+                Ratio(bytes, full), Ratio(finalBytes, finalFull), bytes / list.Count, full / list.Count));
         }
         return rows;
     }
 
     /// <summary>The Markdown table of <paramref name="rows"/>.</summary>
     public static string Table(IReadOnlyList<FidelityRow> rows) => MarkdownTable.Render(
-        ["press", "compression", "perplexity", "KL (nats/token)", "top-1 agreement", "effective ratio", "cache bytes"],
-        [false, true, true, true, true, true, true],
+        ["press", "compression", "perplexity", "KL (nats/token)", "top-1 agreement", "effective ratio", "ratio at end", "cache bytes"],
+        [false, true, true, true, true, true, true, true],
         rows.Select(r => (IReadOnlyList<string>)
         [
             r.Setting.Name, r.Setting.RatioText, F(r.Perplexity, "F4"), F(r.KlDivergence, "F5"), F(r.Top1Agreement, "F4"),
-            F(r.EffectiveRatio, "F3"), r.CacheBytes.ToString("N0", CultureInfo.InvariantCulture),
+            F(r.EffectiveRatio, "F3"), F(r.FinalRatio, "F3"), r.CacheBytes.ToString("N0", CultureInfo.InvariantCulture),
         ]));
+
+    private static double Ratio(long bytes, long full) => full == 0 ? 1 : (double)bytes / full;
 
     private static string F(double v, string format) => v.ToString(format, CultureInfo.InvariantCulture);
 }
