@@ -18,13 +18,19 @@ public static class EvalPlots
     public static IReadOnlyList<string> Lines(string path, string title, string xLabel, string yLabel, IReadOnlyList<PlotSeries> series, bool logY = false)
     {
         using var plot = new Plot();
-        foreach (var s in series)
+        // Twenty distinct colours and cycling marker shapes: a run compares a dozen presses, more than the default palette's ten.
+        var palette = new ScottPlot.Palettes.Category20();
+        MarkerShape[] shapes = [MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond];
+        for (int k = 0; k < series.Count; k++)
         {
+            var s = series[k];
             var order = Enumerable.Range(0, s.X.Length).OrderBy(i => s.X[i]).ThenBy(i => s.Y[i]).ToArray();
             var y = order.Select(i => s.Y[i]).ToArray();
             var line = plot.Add.Scatter(order.Select(i => s.X[i]).ToArray(), logY ? y.Select(Math.Log10).ToArray() : y);
             line.LegendText = s.Label;
-            line.MarkerSize = 6;
+            line.Color = palette.GetColor(k < 10 ? 2 * k : 2 * (k - 10) + 1); // the strong shade of each pair first
+            line.MarkerShape = shapes[k % shapes.Length];
+            line.MarkerSize = 7;
             line.LineWidth = 1.5f;
         }
         if (logY)
