@@ -98,11 +98,7 @@ public sealed class EvalCommand : ICommand
             // Decode-time presses (LagKV, H2O, TOVA, KIVI) keep compressing during the continuation, so the cache the
             // scored predictions saw is best described by its size at the end of the window.
             var x = "cache compression at the end of the window (1 − cache bytes / full cache bytes)";
-            PlotSeries Series(string press, Func<FidelityRow, double> y)
-            {
-                var mine = rows.Where(r => r.Setting.Name == press).ToList();
-                return new PlotSeries(press, mine.Select(r => 1 - r.FinalRatio).ToArray(), mine.Select(y).ToArray());
-            }
+            PlotSeries Series(string press, Func<FidelityRow, double> y) => SeriesOf(rows, r => r.Setting.Name, press, r => 1 - r.FinalRatio, y);
             var presses = rows.Select(r => r.Setting.Name).Distinct().ToList();
             string model = run.ModelName;
             files.AddRange(EvalPlots.Lines(Path.Combine(common.Output, "fidelity-kl"), $"KL divergence from the full cache — {model}", x,
@@ -162,11 +158,7 @@ public sealed class EvalCommand : ICommand
             bool partial = kind == "passkey";
             string metric = partial ? "partial match" : "exact match";
             var presses = rows.Select(r => r.Setting.Name).Distinct().ToList();
-            PlotSeries Series(string press, Func<RetrievalRow, double> y)
-            {
-                var mine = rows.Where(r => r.Setting.Name == press).ToList();
-                return new PlotSeries(press, mine.Select(r => 1 - r.EffectiveRatio).ToArray(), mine.Select(y).ToArray());
-            }
+            PlotSeries Series(string press, Func<RetrievalRow, double> y) => SeriesOf(rows, r => r.Setting.Name, press, r => 1 - r.EffectiveRatio, y);
             files.AddRange(EvalPlots.Lines(Path.Combine(common.Output, $"{kind}-exact"), $"{kind}: exact match — {run.ModelName}",
                 "cache compression (1 − cache bytes / full cache bytes)", "exact match", presses.Select(p => Series(p, r => r.ExactMatch)).ToList()));
             if (partial)
@@ -187,6 +179,13 @@ public sealed class EvalCommand : ICommand
         stdout.Flush();
         int plots = files.Count(f => f.EndsWith(".png", StringComparison.Ordinal));
         stderr.WriteLine($"wrote {files[0]}, {files[1]}{(plots > 0 ? $" and {plots} plots (PNG + SVG)" : "")}");
+    }
+
+    /// <summary>One press's line: its rows' compression against a score.</summary>
+    private static PlotSeries SeriesOf<TRow>(IEnumerable<TRow> rows, Func<TRow, string> press, string name, Func<TRow, double> x, Func<TRow, double> y)
+    {
+        var mine = rows.Where(r => press(r) == name).ToList();
+        return new PlotSeries(name, mine.Select(x).ToArray(), mine.Select(y).ToArray());
     }
 
     private static string WriteTable(CommonOptions common, string table)
@@ -228,13 +227,7 @@ public sealed class EvalCommand : ICommand
                     throw new CliException($"--compression expects ratios in [0, 1), got '{r}'");
                 ratios.Add(v);
             }
-            var arguments = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (string kv in args.Strings("--press-arg"))
-            {
-                int eq = kv.IndexOf('=');
-                if (eq <= 0) throw new CliException($"--press-arg expects NAME=VALUE, got '{kv}'");
-                arguments[kv[..eq]] = kv[(eq + 1)..];
-            }
+            var arguments = PressOptions.ParseArguments(args);
             int seed = args.Int(0, int.MinValue, int.MaxValue, "--seed");
             string output = args.String("-o", "--output") ?? Path.Combine("eval-results", kind);
             bool fresh = args.Flag("--fresh"), plots = !args.Flag("--no-plots");

@@ -22,6 +22,16 @@ public sealed record PressOptions(IReadOnlyList<string> Names, double Compressio
         double compression = args.Double(0.5, 0, 0.999999, "--compression");
         string? budgetText = args.String("--token-budget");
         int? budget = budgetText is null ? null : args.Int(0, 0, int.MaxValue, "--token-budget");
+        var arguments = ParseArguments(args);
+        if (names.Count == 0 && arguments.Count > 0) throw new CliException("--press-arg needs a --press");
+        string? dump = args.String("--dump");
+        if (dump is not null && names.Count == 0) throw new CliException("--dump needs a --press");
+        return new PressOptions(names, compression, budget, arguments, dump);
+    }
+
+    /// <summary>The <c>--press-arg NAME=VALUE</c> options (a later value for a name wins).</summary>
+    public static Dictionary<string, string> ParseArguments(CommandLine args)
+    {
         var arguments = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (string kv in args.Strings("--press-arg"))
         {
@@ -29,10 +39,7 @@ public sealed record PressOptions(IReadOnlyList<string> Names, double Compressio
             if (eq <= 0) throw new CliException($"--press-arg expects NAME=VALUE, got '{kv}'");
             arguments[kv[..eq]] = kv[(eq + 1)..];
         }
-        if (names.Count == 0 && arguments.Count > 0) throw new CliException("--press-arg needs a --press");
-        string? dump = args.String("--dump");
-        if (dump is not null && names.Count == 0) throw new CliException("--dump needs a --press");
-        return new PressOptions(names, compression, budget, arguments, dump);
+        return arguments;
     }
 
     /// <summary>The runner for the chosen presses, or null when none was asked for.</summary>
