@@ -15,6 +15,7 @@ public static class Program
         new BenchCommand(),
         new PressesCommand(),
         new SynthCommand(),
+        new ParityCommand(),
     ];
 
     /// <summary>Runs the CLI with <paramref name="args"/>; returns the exit code.</summary>

@@ -65,10 +65,10 @@ public sealed class BackendParity(ModelSource source, Func<IBackend> candidate, 
 
         // Plans made before the first divergent token was consumed saw identical inputs in both runs.
         int plans = divergent is { } first ? first : steps - 1;
-        var comparison = PlanComparison.Compare(expected, actual, expected.HistoryAfterStep[plans], actual.HistoryAfterStep[plans],
-            storage: divergent is null);
-        return new PressParityResult(press, comparison.PlansCompared, comparison.HeadsCompared, comparison.HeadsDiffering, comparison.First,
-            steps, divergent, nearTie, maxDifference, relative, Tolerance);
+        var comparison = PlanComparison.Compare(expected, actual, expected.HistoryAfterStep[plans], actual.HistoryAfterStep[plans]);
+        var storage = divergent is null ? StorageComparison.Compare(expected.Cache, actual.Cache) : new StorageComparison();
+        return new PressParityResult(press, comparison.PlansCompared, comparison.Covered.Count, comparison.Differing.Count, comparison.First,
+            storage.Covered.Count, storage.Differing.Count, storage.First, steps, divergent, nearTie, maxDifference, relative, Tolerance);
     }
 
     /// <summary>
@@ -135,17 +135,26 @@ public sealed class BackendParity(ModelSource source, Func<IBackend> candidate, 
         return first - second;
     }
 
-    /// <summary>Plan-by-plan comparison of two histories, counted per (layer, KV head).</summary>
-    private sealed class PlanComparison
+    /// <summary>Distinct (layer, KV head) pairs covered and differing, plus the first difference.</summary>
+    private class HeadTally
     {
-        private readonly HashSet<(int Layer, int Head)> _covered = [], _differing = [];
-
-        public int PlansCompared { get; private set; }
-        public int HeadsCompared => _covered.Count;
-        public int HeadsDiffering => _differing.Count;
+        public HashSet<(int Layer, int Head)> Covered { get; } = [];
+        public HashSet<(int Layer, int Head)> Differing { get; } = [];
         public string? First { get; private set; }
 
-        public static PlanComparison Compare(RunRecord expected, RunRecord actual, int expectedPlans, int actualPlans, bool storage)
+        protected void Differ(int layer, int head, string description)
+        {
+            Differing.Add((layer, head));
+            First ??= description;
+        }
+    }
+
+    /// <summary>Plan-by-plan comparison of two histories, counted per (layer, KV head).</summary>
+    private sealed class PlanComparison : HeadTally
+    {
+        public int PlansCompared { get; private set; }
+
+        public static PlanComparison Compare(RunRecord expected, RunRecord actual, int expectedPlans, int actualPlans)
         {
             var result = new PlanComparison();
             int heads = expected.Cache.KvHeadCount;
@@ -153,36 +162,16 @@ public sealed class BackendParity(ModelSource source, Func<IBackend> candidate, 
             {
                 var e = i < expectedPlans ? expected.History[i] : null;
                 var a = i < actualPlans ? actual.History[i] : null;
+                int layer = (e ?? a)!.Layer;
                 result.PlansCompared++;
                 for (int h = 0; h < heads; h++)
                 {
-                    int layer = (e ?? a)!.Layer;
-                    result._covered.Add((layer, h));
+                    result.Covered.Add((layer, h));
                     string x = Describe(e, h), y = Describe(a, h);
-                    if (x != y)
-                        result.Differ(layer, h, $"plan {i} (layer {layer}) head {h}: oracle {x}; candidate {y}");
+                    if (x != y) result.Differ(layer, h, $"plan {i} (layer {layer}) head {h}: oracle {x}; candidate {y}");
                 }
             }
-            if (!storage) return result;
-            // Quantised storage (KIVI codes) is not described by positions: compare its fingerprints.
-            for (int l = 0; l < expected.Cache.LayerCount; l++)
-                for (int h = 0; h < heads; h++)
-                {
-                    KvHead e = expected.Cache.Head(l, h), a = actual.Cache.Head(l, h);
-                    if (e.Keys.Fingerprint is null && e.Values.Fingerprint is null && a.Keys.Fingerprint is null && a.Values.Fingerprint is null) continue;
-                    result._covered.Add((l, h));
-                    if (e.Keys.Fingerprint != a.Keys.Fingerprint)
-                        result.Differ(l, h, $"layer {l} head {h} keys: oracle {e.Keys.Fingerprint}; candidate {a.Keys.Fingerprint}");
-                    if (e.Values.Fingerprint != a.Values.Fingerprint)
-                        result.Differ(l, h, $"layer {l} head {h} values: oracle {e.Values.Fingerprint}; candidate {a.Values.Fingerprint}");
-                }
             return result;
-        }
-
-        private void Differ(int layer, int head, string description)
-        {
-            _differing.Add((layer, head));
-            First ??= description;
         }
 
         /// <summary>What a plan decided for one head, as comparable text (null plan: "no plan").</summary>
@@ -194,5 +183,26 @@ public sealed class BackendParity(ModelSource source, Func<IBackend> candidate, 
                 $"merge {merge.LowerLayer}+{merge.Layer} t={merge.T:R} keys [{string.Join(' ', merge.RetainedKeys[head])}] values [{string.Join(' ', merge.RetainedValues[head])}]"),
             _ => plan.ToString(), // records (e.g. QuantizePlan) compare by value
         };
+    }
+
+    /// <summary>Fingerprints of storage that positions do not describe (quantised KIVI codes), per (layer, KV head).</summary>
+    private sealed class StorageComparison : HeadTally
+    {
+        public static StorageComparison Compare(KvCache expected, KvCache actual)
+        {
+            var result = new StorageComparison();
+            for (int l = 0; l < expected.LayerCount; l++)
+                for (int h = 0; h < expected.KvHeadCount; h++)
+                {
+                    KvHead e = expected.Head(l, h), a = actual.Head(l, h);
+                    if (e.Keys.Fingerprint is null && e.Values.Fingerprint is null && a.Keys.Fingerprint is null && a.Values.Fingerprint is null) continue;
+                    result.Covered.Add((l, h));
+                    if (e.Keys.Fingerprint != a.Keys.Fingerprint)
+                        result.Differ(l, h, $"layer {l} head {h} keys: oracle {e.Keys.Fingerprint}; candidate {a.Keys.Fingerprint}");
+                    if (e.Values.Fingerprint != a.Values.Fingerprint)
+                        result.Differ(l, h, $"layer {l} head {h} values: oracle {e.Values.Fingerprint}; candidate {a.Values.Fingerprint}");
+                }
+            return result;
+        }
     }
 }
