@@ -9,7 +9,7 @@ public sealed class ParityCommandTests
     [TestMethod]
     public void EveryPressGetsARowAndTheCpuMatchesTheReference()
     {
-        var result = CliRunner.Run("parity", "-n", "4", "--press-arg", "lag=32");
+        var result = CliRunner.Run("parity", "--press", "all", "-n", "4", "--press-arg", "lag=32");
         Assert.AreEqual(0, result.ExitCode, result.Stderr + result.Stdout);
         StringAssert.Contains(result.Stdout, "parity: cpu vs reference");
         StringAssert.Contains(result.Stdout, "| press | plans equal (layers×heads differing) | greedy equal (first divergent step) | max logit diff | rel |");
