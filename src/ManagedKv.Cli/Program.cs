@@ -16,6 +16,7 @@ public static class Program
         new PressesCommand(),
         new SynthCommand(),
         new EvalCommand(),
+        new ParityCommand(),
     ];
 
     /// <summary>Runs the CLI with <paramref name="args"/>; returns the exit code.</summary>

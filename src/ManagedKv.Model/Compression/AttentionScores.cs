@@ -28,6 +28,21 @@ public static class AttentionScores
     }
 
     /// <summary>
+    /// <see cref="MeanOverHeads(AttentionStatistics, int, int, Span{float})"/> through the backend's kernel when it has
+    /// one (<see cref="IPressScoring.TryMeanOverHeads"/>), else the scalar code above.
+    /// </summary>
+    /// <param name="context">The layer's context (its backend may have a kernel).</param>
+    /// <param name="statistics">The kernel's sums.</param>
+    /// <param name="firstHead">First query head averaged.</param>
+    /// <param name="count">Query heads averaged.</param>
+    /// <param name="destination">[tokens] the mean.</param>
+    public static void MeanOverHeads(PressContext context, AttentionStatistics statistics, int firstHead, int count, Span<float> destination)
+    {
+        if (context.Backend is not IPressScoring fast || !fast.TryMeanOverHeads(statistics, firstHead, count, destination))
+            MeanOverHeads(statistics, firstHead, count, destination);
+    }
+
+    /// <summary>
     /// 1-D average pooling with stride 1 and zero padding of <c>kernel / 2</c> on both sides, every window divided by
     /// <paramref name="kernel"/> (torch's <c>avg_pool1d(x, kernel, padding=kernel//2, stride=1)</c> with
     /// <c>count_include_pad=True</c>, as SnapKV and kvpress smooth their scores): output[i] = Σ_{|d| ≤ kernel/2}

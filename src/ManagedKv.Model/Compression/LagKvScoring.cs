@@ -115,10 +115,58 @@ public static class LagKvScoring
     }
 
     /// <summary>
+    /// Scores <paramref name="partitions"/> consecutive partitions of <paramref name="lag"/> tokens of
+    /// <paramref name="head"/> from token index <paramref name="start"/>, each against the <paramref name="lag"/>
+    /// tokens after it (which must be held): the scalar oracle of LagKV's per-token work.
+    /// </summary>
+    /// <param name="head">The KV head.</param>
+    /// <param name="start">Index of the first scored token.</param>
+    /// <param name="partitions">Partitions scored.</param>
+    /// <param name="lag">Partition size.</param>
+    /// <param name="scoreVRatio">Weight of the value score.</param>
+    /// <param name="scores">[partitions·lag] the scores (<see cref="Score"/>), partition after partition.</param>
+    /// <exception cref="ArgumentException">The head does not hold the tokens, or <paramref name="scores"/> is too short.</exception>
+    public static void ScorePartitions(KvHead head, int start, int partitions, int lag, double scoreVRatio, Span<float> scores)
+    {
+        CheckPartitions(head, start, partitions, lag, scores.Length);
+        for (int p = 0; p < partitions; p++)
+            ScorePartition(head, start + p * lag, lag, scoreVRatio, scores.Slice(p * lag, lag));
+    }
+
+    /// <summary>
+    /// <see cref="ScorePartitions(KvHead, int, int, int, double, Span{float})"/> through the backend's kernel when it
+    /// has one (<see cref="IPressScoring.TryScoreLagPartitions"/>), else the scalar oracle.
+    /// </summary>
+    /// <param name="context">The layer's context (its backend may have a kernel).</param>
+    /// <param name="kvHead">The KV head.</param>
+    /// <param name="start">Index of the first scored token.</param>
+    /// <param name="partitions">Partitions scored.</param>
+    /// <param name="lag">Partition size.</param>
+    /// <param name="scoreVRatio">Weight of the value score.</param>
+    /// <param name="scores">[partitions·lag] the scores.</param>
+    public static void ScorePartitions(PressContext context, int kvHead, int start, int partitions, int lag, double scoreVRatio, Span<float> scores)
+    {
+        var head = context.Head(kvHead);
+        CheckPartitions(head, start, partitions, lag, scores.Length);
+        if (context.Backend is not IPressScoring fast || !fast.TryScoreLagPartitions(context, kvHead, start, partitions, lag, scoreVRatio, scores[..(partitions * lag)]))
+            ScorePartitions(head, start, partitions, lag, scoreVRatio, scores);
+    }
+
+    private static void CheckPartitions(KvHead head, int start, int partitions, int lag, int scoreCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lag, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(partitions);
+        if (start < 0 || (long)start + (long)(partitions + 1) * lag > head.Count)
+            throw new ArgumentException($"scoring {partitions} partitions of {lag} tokens from index {start} reads {(partitions + 1) * lag} tokens; the head holds {head.Count}");
+        if (scoreCount < partitions * lag)
+            throw new ArgumentException($"{partitions} partitions of {lag} tokens need {partitions * lag} scores; the span holds {scoreCount}");
+    }
+
+    /// <summary>
     /// Scores the <paramref name="lag"/> tokens of <paramref name="head"/> starting at index <paramref name="start"/>
     /// against the following <paramref name="lag"/> tokens (which must be held).
     /// </summary>
-    internal static void ScorePartition(KvHead head, int start, int lag, double scoreVRatio, Span<float> scores)
+    private static void ScorePartition(KvHead head, int start, int lag, double scoreVRatio, Span<float> scores)
     {
         int keyWidth = head.Keys.Width, valueWidth = head.Values.Width;
         float[] keys = ArrayPool<float>.Shared.Rent(2 * lag * keyWidth);     // [2·lag, keyWidth]: partition, then reference

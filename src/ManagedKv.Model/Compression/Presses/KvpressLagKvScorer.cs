@@ -38,11 +38,11 @@ internal sealed class KvpressLagKvScorer : ScorerPress
         int tail = Lag + n - end;
         scores[..Sink].Fill(1f);
         scores[(n - tail)..].Fill(1f);
-        var head = context.Head(kvHead);
-        for (int start = Sink; start < end - Lag; start += Lag) // every full partition but the last, which is the final reference
+        // Every full partition but the last, which is the final reference.
+        LagKvScoring.ScorePartitions(context, kvHead, Sink, (end - Sink) / Lag - 1, Lag, 1.0, scores[Sink..(end - Lag)]);
+        for (int start = Sink; start < end - Lag; start += Lag)
         {
             var partition = scores.Slice(start, Lag);
-            LagKvScoring.ScorePartition(head, start, Lag, 1.0, partition);
             for (int i = 0; i < Lag; i++) partition[i] *= 0.5f; // (s_K + s_V)/2, in [0, 1]
             if (!CrossScoring) LagKvScoring.RankNormalise(partition);
         }

@@ -177,17 +177,17 @@ public sealed class LagKvPress : IKvPress
         }
 
         var plan = new int[heads][];
-        float[] scores = new float[_lag]; // [lag] one partition's scores
+        float[] scores = new float[tailStart - baseLen]; // [(P − 1)·lag] the scored partitions' scores
         for (int h = 0; h < heads; h++)
         {
-            var head = context.Head(h);
             var kept = plan[h] = new int[newBase + (n - tailStart)];
             int k = 0;
             for (int i = 0; i < baseLen; i++) kept[k++] = i;
+            LagKvScoring.ScorePartitions(context, h, baseLen, partitions - 1, _lag, _scoreVRatio, scores);
             for (int start = baseLen; start < tailStart; start += _lag)
             {
-                LagKvScoring.ScorePartition(head, start, _lag, _scoreVRatio, scores);
-                foreach (int i in TokenSelection.Select(scores, keep)) kept[k++] = start + i; // ascending, ties to the lower position
+                var partition = scores.AsSpan(start - baseLen, _lag);
+                foreach (int i in TokenSelection.Select(partition, keep)) kept[k++] = start + i; // ascending, ties to the lower position
             }
             for (int i = tailStart; i < n; i++) kept[k++] = i;
         }
