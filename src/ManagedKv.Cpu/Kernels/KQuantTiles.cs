@@ -35,7 +35,7 @@ internal static unsafe class KQuantTiles
             int t = t0;
             for (; t + 4 <= t1; t += 4)
             {
-                *state = default;
+                Clear<TB>(state, 4);
                 if (Simd.UseAvx512) Tile4x4Wide<TB>(w0, w1, w2, w3, act, t, rows, ints, state);
                 else Tile4x4<TB>(w0, w1, w2, w3, act, t, rows, ints, state);
                 for (int r = 0; r < 4; r++) state->Acc[r] = Result4x4<TB>(state, r);
@@ -45,7 +45,7 @@ internal static unsafe class KQuantTiles
             }
             for (; t < t1; t++)
             {
-                *state = default;
+                Clear<TB>(state, 1);
                 if (Simd.UseAvx512) Tile4x1Wide<TB>(w0, w1, w2, w3, act, t, rows, ints, state);
                 else Tile4x1<TB>(w0, w1, w2, w3, act, t, rows, ints, state);
                 Vector128<float> y = Result4x1<TB>(state);
@@ -211,10 +211,24 @@ internal static unsafe class KQuantTiles
         return TB.Mins != KMins.None ? Sse.Subtract(sum, st->Min[0]) : sum;
     }
 
+    /// <summary>Zeroes the accumulators a tile of <paramref name="tokens"/> tokens uses.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Clear<TB>(FloatState* st, int tokens) where TB : struct, IKBlock
+    {
+        int used = tokens == 4 ? 4 : 1;
+        for (int i = 0; i < used; i++) st->Min[i] = default;
+        if (TB.Float == KFloat.Lanes)
+            for (int i = 0; i < 4 * tokens; i++) st->Lanes[i] = default;
+        else
+            for (int i = 0; i < used; i++) st->Acc[i] = default;
+    }
+
     /// <summary>Whether the activation pair sums carry the bias (every biased type except those corrected per sub-block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool PairBias<TB>() where TB : struct, IKBlock => TB.Bias != 0 && !TB.SubBlockBias;
 
     /// <summary>Chunks per float step of a 4×4 tile: two for Q4_K's GEMM spans, else the whole super-block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int StepChunks<TB>() where TB : struct, IKBlock => TB.Float == KFloat.Spans64 ? 2 : 8;
 
     // ---- AVX2: one 32-value chunk at a time -------------------------------------------------------------
