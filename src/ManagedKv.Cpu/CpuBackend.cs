@@ -40,7 +40,7 @@ public sealed unsafe class CpuBackend : IBackend
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         _portable = portable || !Simd.Supported;
         _pool = new WorkerPool(threads);
-        _rows = new RowsWork(threads);
+        _rows = new RowsWork();
         _attention = new AttentionWork(threads);
     }
 

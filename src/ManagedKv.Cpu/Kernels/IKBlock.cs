@@ -15,6 +15,16 @@ internal unsafe interface IKBlock
     /// <summary>Offset added to make codes unsigned (value = code − Bias).</summary>
     static abstract int Bias { get; }
 
+    /// <summary>How the integer sums are converted and accumulated in f32.</summary>
+    static abstract KFloat Float { get; }
+
+    /// <summary>
+    /// True when the bias correction is ggml's per-sub-block one, Bias·(scale·bsum) of 16-value sub-blocks 2i and
+    /// 2i+1 subtracted from lane i (Q6_K), rather than Bias·(pair sums) per code pair (the activation's
+    /// <see cref="Activations.ActivationBuffer.BiasPairs"/>). Only matters for <see cref="KFloat.Lanes"/>.
+    /// </summary>
+    static abstract bool SubBlockBias { get; }
+
     /// <summary>How the minimum term is accumulated.</summary>
     static abstract KMins Mins { get; }
 

@@ -10,12 +10,12 @@ namespace ManagedKv.Cpu.Kernels;
 /// <c>ggml_vec_dot_q*_K_q8_K</c>: per 32-value chunk, <c>pmaddubsw</c> of the unsigned codes with the
 /// activation codes (minus Bias times the activation pair sums), <c>pmaddwd</c> with the int16 sub-block
 /// scales, summed over the super-block (with AVX-512BW two chunks go through one 512-bit
-/// <c>vpmaddubsw</c>/<c>vpmaddwd</c>, a 128-value half decoded from one load of its code bytes). The float part follows llama.cpp's repacked K-quant GEMV/GEMM (what it
-/// runs for Q4_K on x86): the super-block's integer total is converted once and FMA'd by d_w·d_a into one f32
-/// accumulator per output; the mins' integer total (Σ m·bsum) goes to a second accumulator by dmin_w·d_a, and
-/// the result is the difference. Four outputs' floats share one 128-bit vector, so the float work per output
-/// is a quarter of an instruction per super-block. A 4 rows × 4 tokens tile decodes each weight chunk once
-/// for four tokens (prefill); 4 rows × 1 token serves decoding, with the same per-output operations.
+/// <c>vpmaddubsw</c>/<c>vpmaddwd</c>, a 128-value half decoded from one load of its code bytes). The float part
+/// follows the kernel llama.cpp runs for the type (<see cref="IKBlock.Float"/>): the repacked GEMV/GEMM's one
+/// f32 accumulator per output fed by integer totals (per super-block, or per 64 values in Q4_K's GEMM), or
+/// vec_dot's eight lane accumulators; mins go to a second accumulator by dmin_w·d_a, subtracted at the end. A
+/// 4 rows × 4 tokens tile decodes each weight chunk once for four tokens (prefill; llama.cpp's GEMM rows);
+/// 4 rows × 1 token serves decoding and a batch's last tokens (its GEMV rows).
 /// </summary>
 internal static unsafe class KQuantTiles
 {
@@ -26,7 +26,8 @@ internal static unsafe class KQuantTiles
     {
         var act = args.Act;
         KRow* rows = stackalloc KRow[4];
-        Vector128<float>* r = stackalloc Vector128<float>[4];
+        Vector256<int>* ints = stackalloc Vector256<int>[16];   // [row, token] integer lanes of one float step
+        var state = stackalloc FloatState[1];
         for (int o = o0; o < o1; o += 4)
         {
             MatMulKernel.Rows4(args, o, o1, out byte* w0, out byte* w1, out byte* w2, out byte* w3);
@@ -34,20 +35,41 @@ internal static unsafe class KQuantTiles
             int t = t0;
             for (; t + 4 <= t1; t += 4)
             {
-                if (Simd.UseAvx512) Tile4x4Wide<TB>(w0, w1, w2, w3, act, t, rows, r);
-                else Tile4x4<TB>(w0, w1, w2, w3, act, t, rows, r);
+                Clear<TB>(state, 4);
+                if (Simd.UseAvx512) Tile4x4Wide<TB>(w0, w1, w2, w3, act, t, rows, ints, state);
+                else Tile4x4<TB>(w0, w1, w2, w3, act, t, rows, ints, state);
+                for (int r = 0; r < 4; r++) state->Acc[r] = Result4x4<TB>(state, r);
+                Vector128<float>* y = state->Acc;
                 for (int j = 0; j < 4; j++)
-                    MatMulKernel.Store(args, t + j, o, o1, r[0].GetElement(j), r[1].GetElement(j), r[2].GetElement(j), r[3].GetElement(j));
+                    MatMulKernel.Store(args, t + j, o, o1, y[0].GetElement(j), y[1].GetElement(j), y[2].GetElement(j), y[3].GetElement(j));
             }
             for (; t < t1; t++)
             {
-                Vector128<float> y = Simd.UseAvx512 ? Tile4x1Wide<TB>(w0, w1, w2, w3, act, t, rows) : Tile4x1<TB>(w0, w1, w2, w3, act, t, rows);
+                Clear<TB>(state, 1);
+                if (Simd.UseAvx512) Tile4x1Wide<TB>(w0, w1, w2, w3, act, t, rows, ints, state);
+                else Tile4x1<TB>(w0, w1, w2, w3, act, t, rows, ints, state);
+                Vector128<float> y = Result4x1<TB>(state);
                 MatMulKernel.Store(args, t, o, o1, y.GetElement(0), y.GetElement(1), y.GetElement(2), y.GetElement(3));
             }
         }
     }
 
     // ---- the float step, shared by every tile shape ------------------------------------------------------
+
+    /// <summary>A tile's f32 accumulators.</summary>
+    private struct FloatState
+    {
+        /// <summary>Per row: lanes = the tile's tokens (4×4), or lane = row (4×1, element 0 only used).</summary>
+        public fixed float AccBits[16];
+        /// <summary>Same shape for the mins.</summary>
+        public fixed float MinBits[16];
+        /// <summary><see cref="KFloat.Lanes"/>: eight lanes per (row, token), [4, 4].</summary>
+        public fixed float LaneBits[128];
+
+        public Vector128<float>* Acc => (Vector128<float>*)Unsafe.AsPointer(ref AccBits[0]);
+        public Vector128<float>* Min => (Vector128<float>*)Unsafe.AsPointer(ref MinBits[0]);
+        public Vector256<float>* Lanes => (Vector256<float>*)Unsafe.AsPointer(ref LaneBits[0]);
+    }
 
     /// <summary>Lane i = the sum of all eight lanes of v_i (exact integer sums).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -62,7 +84,10 @@ internal static unsafe class KQuantTiles
     private static Vector128<int> Totals(Vector128<int> p0, Vector128<int> p1, Vector128<int> p2, Vector128<int> p3) =>
         Ssse3.HorizontalAdd(Ssse3.HorizontalAdd(p0, p1), Ssse3.HorizontalAdd(p2, p3));
 
-    /// <summary>Σ_j m_j · (activation sums of sub-block j) of one row and one token, as int32 lanes to be totalled.</summary>
+    /// <summary>
+    /// Σ_j m_j · (activation sums of sub-block j) of one row and one token, as int32 lanes to be totalled; for
+    /// <see cref="KMins.Eight"/> lane u holds the 64 values 64u .. 64u+63.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<int> MinLanes<TB>(KRow* row, ActivationBuffer act, int t, int sb) where TB : struct, IKBlock
     {
@@ -75,28 +100,26 @@ internal static unsafe class KQuantTiles
         return Sse2.MultiplyAddAdjacent(row->Scales.GetUpper(), Sse2.LoadVector128(act.PairSums + (long)t * (k / 32) + 8 * sb));
     }
 
-    /// <summary>acc += cvt(total)·(d_w·d_a); accMin += cvt(minTotal)·(dmin_w·d_a), lane by lane.</summary>
+    /// <summary>The mins' integer totals of four tokens for one row: the whole super-block, or 64-value span <paramref name="span"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void FloatStep<TB>(ref Vector128<float> acc, ref Vector128<float> accMin, Vector128<int> total, Vector128<int> minTotal,
-        Vector128<float> dw, Vector128<float> dminW, Vector128<float> da) where TB : struct, IKBlock
+    private static Vector128<int> TokenMins<TB>(KRow* row, ActivationBuffer act, int t, int sb, int span) where TB : struct, IKBlock
     {
-        acc = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(total), Sse.Multiply(dw, da), acc);
-        if (TB.Mins != KMins.None)
-            accMin = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(minTotal), Sse.Multiply(dminW, da), accMin);
+        Vector128<int> m0 = MinLanes<TB>(row, act, t, sb), m1 = MinLanes<TB>(row, act, t + 1, sb);
+        Vector128<int> m2 = MinLanes<TB>(row, act, t + 2, sb), m3 = MinLanes<TB>(row, act, t + 3, sb);
+        return span < 0 ? Totals(m0, m1, m2, m3)
+            : Vector128.Create(m0.GetElement(span), m1.GetElement(span), m2.GetElement(span), m3.GetElement(span));
     }
 
+    /// <summary>
+    /// The integer lanes of one row and token with ggml's per-sub-block bias correction applied when the type
+    /// uses it: lane i − Bias·(scale·bsum of 16-value sub-blocks 2i and 2i+1).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Result<TB>(Vector128<float> acc, Vector128<float> accMin) where TB : struct, IKBlock =>
-        TB.Mins != KMins.None ? Sse.Subtract(acc, accMin) : acc;
-
-    /// <summary>The float step of one weight row against four tokens (lanes = tokens).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void RowStep<TB>(ref Vector128<float> acc, ref Vector128<float> accMin, Vector128<int> total, KRow* row,
-        ActivationBuffer act, int t, int sb, Vector128<float> da) where TB : struct, IKBlock
+    private static Vector256<int> LaneInts<TB>(Vector256<int> v, KRow* row, ActivationBuffer act, int t, int sb) where TB : struct, IKBlock
     {
-        Vector128<int> minTotal = TB.Mins == KMins.None ? default
-            : Totals(MinLanes<TB>(row, act, t, sb), MinLanes<TB>(row, act, t + 1, sb), MinLanes<TB>(row, act, t + 2, sb), MinLanes<TB>(row, act, t + 3, sb));
-        FloatStep<TB>(ref acc, ref accMin, total, minTotal, Vector128.Create(row->D), Vector128.Create(row->DMin), da);
+        if (!TB.SubBlockBias) return v;
+        Vector256<short> bsums = Avx.LoadVector256(act.BlockSums + (long)t * (act.K / 16) + 16 * sb);
+        return Avx2.Subtract(v, Avx2.MultiplyLow(Avx2.MultiplyAddAdjacent(row->Scales, bsums), Vector256.Create(TB.Bias)));
     }
 
     /// <summary>d_a of four consecutive tokens at super-block sb.</summary>
@@ -108,17 +131,105 @@ internal static unsafe class KQuantTiles
         return Vector128.Create(d[0], d[blocks], d[2 * blocks], d[3 * blocks]);
     }
 
-    /// <summary>The float step of four weight rows against one token (lanes = rows).</summary>
+    /// <summary>
+    /// One float step of a 4×4 tile from <paramref name="ints"/> ([row, token]): the whole super-block
+    /// (<paramref name="span"/> &lt; 0) or one 64-value span of it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ColumnStep<TB>(ref Vector128<float> acc, ref Vector128<float> accMin, Vector128<int> total, KRow* rows,
-        ActivationBuffer act, int t, int sb) where TB : struct, IKBlock
+    private static void Step4x4<TB>(Vector256<int>* ints, KRow* rows, ActivationBuffer act, int t, int sb, int span, FloatState* st)
+        where TB : struct, IKBlock
     {
-        Vector128<int> minTotal = TB.Mins == KMins.None ? default
-            : Totals(MinLanes<TB>(rows, act, t, sb), MinLanes<TB>(rows + 1, act, t, sb), MinLanes<TB>(rows + 2, act, t, sb), MinLanes<TB>(rows + 3, act, t, sb));
-        var dw = Vector128.Create(rows[0].D, rows[1].D, rows[2].D, rows[3].D);
-        var dminW = Vector128.Create(rows[0].DMin, rows[1].DMin, rows[2].DMin, rows[3].DMin);
-        FloatStep<TB>(ref acc, ref accMin, total, minTotal, dw, dminW, Vector128.Create(act.Scales[(long)t * (act.K / 256) + sb]));
+        Vector128<float> da = TokenScales(act, t, sb);
+        for (int r = 0; r < 4; r++)
+        {
+            KRow* row = rows + r;
+            if (TB.Float == KFloat.Lanes)
+            {
+                for (int j = 0; j < 4; j++)
+                {
+                    Vector256<float> lanes = Avx.ConvertToVector256Single(LaneInts<TB>(ints[4 * r + j], row, act, t + j, sb));
+                    st->Lanes[4 * r + j] = Fma.MultiplyAdd(lanes, Vector256.Create(row->D * da.GetElement(j)), st->Lanes[4 * r + j]);
+                }
+            }
+            else
+            {
+                Vector128<int> total = Totals(ints[4 * r], ints[4 * r + 1], ints[4 * r + 2], ints[4 * r + 3]);
+                st->Acc[r] = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(total), Sse.Multiply(Vector128.Create(row->D), da), st->Acc[r]);
+            }
+            if (TB.Mins != KMins.None)
+                st->Min[r] = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(TokenMins<TB>(row, act, t, sb, span)),
+                    Sse.Multiply(Vector128.Create(row->DMin), da), st->Min[r]);
+        }
     }
+
+    /// <summary>One float step of a 4×1 tile (one token, four rows) over a whole super-block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step4x1<TB>(Vector256<int>* ints, KRow* rows, ActivationBuffer act, int t, int sb, FloatState* st)
+        where TB : struct, IKBlock
+    {
+        float da = act.Scales[(long)t * (act.K / 256) + sb];
+        if (TB.Float == KFloat.Lanes)
+        {
+            for (int r = 0; r < 4; r++)
+            {
+                Vector256<float> lanes = Avx.ConvertToVector256Single(LaneInts<TB>(ints[r], rows + r, act, t, sb));
+                st->Lanes[r] = Fma.MultiplyAdd(lanes, Vector256.Create(rows[r].D * da), st->Lanes[r]);
+            }
+        }
+        else
+        {
+            var dw = Vector128.Create(rows[0].D, rows[1].D, rows[2].D, rows[3].D);
+            st->Acc[0] = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(Totals(ints[0], ints[1], ints[2], ints[3])),
+                Sse.Multiply(dw, Vector128.Create(da)), st->Acc[0]);
+        }
+        if (TB.Mins != KMins.None)
+        {
+            Vector128<int> minTotal = Totals(MinLanes<TB>(rows, act, t, sb), MinLanes<TB>(rows + 1, act, t, sb),
+                MinLanes<TB>(rows + 2, act, t, sb), MinLanes<TB>(rows + 3, act, t, sb));
+            var dminW = Vector128.Create(rows[0].DMin, rows[1].DMin, rows[2].DMin, rows[3].DMin);
+            st->Min[0] = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(minTotal), Sse.Multiply(dminW, Vector128.Create(da)), st->Min[0]);
+        }
+    }
+
+    /// <summary>Row r's four tokens: the accumulated sums (hsum_float_8 of each token's lanes) minus the mins.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Result4x4<TB>(FloatState* st, int r) where TB : struct, IKBlock
+    {
+        Vector128<float> sum = TB.Float == KFloat.Lanes
+            ? Vector128.Create(Simd.Sum8(st->Lanes[4 * r]), Simd.Sum8(st->Lanes[4 * r + 1]), Simd.Sum8(st->Lanes[4 * r + 2]), Simd.Sum8(st->Lanes[4 * r + 3]))
+            : st->Acc[r];
+        return TB.Mins != KMins.None ? Sse.Subtract(sum, st->Min[r]) : sum;
+    }
+
+    /// <summary>The four rows of a 4×1 tile.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Result4x1<TB>(FloatState* st) where TB : struct, IKBlock
+    {
+        Vector128<float> sum = TB.Float == KFloat.Lanes
+            ? Vector128.Create(Simd.Sum8(st->Lanes[0]), Simd.Sum8(st->Lanes[1]), Simd.Sum8(st->Lanes[2]), Simd.Sum8(st->Lanes[3]))
+            : st->Acc[0];
+        return TB.Mins != KMins.None ? Sse.Subtract(sum, st->Min[0]) : sum;
+    }
+
+    /// <summary>Zeroes the accumulators a tile of <paramref name="tokens"/> tokens uses.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Clear<TB>(FloatState* st, int tokens) where TB : struct, IKBlock
+    {
+        int used = tokens == 4 ? 4 : 1;
+        for (int i = 0; i < used; i++) st->Min[i] = default;
+        if (TB.Float == KFloat.Lanes)
+            for (int i = 0; i < 4 * tokens; i++) st->Lanes[i] = default;
+        else
+            for (int i = 0; i < used; i++) st->Acc[i] = default;
+    }
+
+    /// <summary>Whether the activation pair sums carry the bias (every biased type except those corrected per sub-block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool PairBias<TB>() where TB : struct, IKBlock => TB.Bias != 0 && !TB.SubBlockBias;
+
+    /// <summary>Chunks per float step of a 4×4 tile: two for Q4_K's GEMM spans, else the whole super-block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int StepChunks<TB>() where TB : struct, IKBlock => TB.Float == KFloat.Spans64 ? 2 : 8;
 
     // ---- AVX2: one 32-value chunk at a time -------------------------------------------------------------
 
@@ -136,20 +247,18 @@ internal static unsafe class KQuantTiles
         where TB : struct, IKBlock
     {
         Vector256<short> p = Avx2.MultiplyAddAdjacent(u, a);
-        if (TB.Bias != 0) p = Avx2.Subtract(p, Avx.LoadVector256(biasPairs));
+        if (PairBias<TB>()) p = Avx2.Subtract(p, Avx.LoadVector256(biasPairs));
         return Avx2.Add(isum, Avx2.MultiplyAddAdjacent(p, scales));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x4<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector128<float>* result)
+    private static void Tile4x4<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector256<int>* ints, FloatState* st)
         where TB : struct, IKBlock
     {
-        int k = act.K, blocks = k / 256, bb = TB.BlockBytes;
+        int k = act.K, blocks = k / 256, bb = TB.BlockBytes, stepChunks = StepChunks<TB>();
         sbyte* c0 = act.Codes + (long)t * k, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
-        short* p0 = TB.Bias != 0 ? act.BiasPairs + (long)t * (k / 2) : null;
+        short* p0 = PairBias<TB>() ? act.BiasPairs + (long)t * (k / 2) : null;
         short* p1 = p0 + k / 2, p2 = p1 + k / 2, p3 = p2 + k / 2;
-        Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        Vector128<float> m0 = default, m1 = default, m2 = default, m3 = default;
         for (int sb = 0; sb < blocks; sb++)
         {
             byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
@@ -157,61 +266,59 @@ internal static unsafe class KQuantTiles
             TB.Prepare(b1, rows + 1);
             TB.Prepare(b2, rows + 2);
             TB.Prepare(b3, rows + 3);
-            Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default;
-            Vector256<int> i10 = default, i11 = default, i12 = default, i13 = default;
-            Vector256<int> i20 = default, i21 = default, i22 = default, i23 = default;
-            Vector256<int> i30 = default, i31 = default, i32 = default, i33 = default;
-            for (int c = 0; c < 8; c++)
+            for (int first = 0; first < 8; first += stepChunks)
             {
-                Vector256<byte> u0 = TB.Codes(b0, c), u1 = TB.Codes(b1, c), u2 = TB.Codes(b2, c), u3 = TB.Codes(b3, c);
-                Vector256<short> v0 = ChunkScales<TB>(rows, c), v1 = ChunkScales<TB>(rows + 1, c);
-                Vector256<short> v2 = ChunkScales<TB>(rows + 2, c), v3 = ChunkScales<TB>(rows + 3, c);
-                int at = 256 * sb + 32 * c, pt = 128 * sb + 16 * c;
+                Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default;
+                Vector256<int> i10 = default, i11 = default, i12 = default, i13 = default;
+                Vector256<int> i20 = default, i21 = default, i22 = default, i23 = default;
+                Vector256<int> i30 = default, i31 = default, i32 = default, i33 = default;
+                for (int c = first; c < first + stepChunks; c++)
+                {
+                    Vector256<byte> u0 = TB.Codes(b0, c), u1 = TB.Codes(b1, c), u2 = TB.Codes(b2, c), u3 = TB.Codes(b3, c);
+                    Vector256<short> v0 = ChunkScales<TB>(rows, c), v1 = ChunkScales<TB>(rows + 1, c);
+                    Vector256<short> v2 = ChunkScales<TB>(rows + 2, c), v3 = ChunkScales<TB>(rows + 3, c);
+                    int at = 256 * sb + 32 * c, pt = 128 * sb + 16 * c;
 
-                Vector256<sbyte> a = Avx.LoadVector256(c0 + at);
-                i00 = Chunk<TB>(i00, u0, a, p0 + pt, v0);
-                i10 = Chunk<TB>(i10, u1, a, p0 + pt, v1);
-                i20 = Chunk<TB>(i20, u2, a, p0 + pt, v2);
-                i30 = Chunk<TB>(i30, u3, a, p0 + pt, v3);
+                    Vector256<sbyte> a = Avx.LoadVector256(c0 + at);
+                    i00 = Chunk<TB>(i00, u0, a, p0 + pt, v0);
+                    i10 = Chunk<TB>(i10, u1, a, p0 + pt, v1);
+                    i20 = Chunk<TB>(i20, u2, a, p0 + pt, v2);
+                    i30 = Chunk<TB>(i30, u3, a, p0 + pt, v3);
 
-                a = Avx.LoadVector256(c1 + at);
-                i01 = Chunk<TB>(i01, u0, a, p1 + pt, v0);
-                i11 = Chunk<TB>(i11, u1, a, p1 + pt, v1);
-                i21 = Chunk<TB>(i21, u2, a, p1 + pt, v2);
-                i31 = Chunk<TB>(i31, u3, a, p1 + pt, v3);
+                    a = Avx.LoadVector256(c1 + at);
+                    i01 = Chunk<TB>(i01, u0, a, p1 + pt, v0);
+                    i11 = Chunk<TB>(i11, u1, a, p1 + pt, v1);
+                    i21 = Chunk<TB>(i21, u2, a, p1 + pt, v2);
+                    i31 = Chunk<TB>(i31, u3, a, p1 + pt, v3);
 
-                a = Avx.LoadVector256(c2 + at);
-                i02 = Chunk<TB>(i02, u0, a, p2 + pt, v0);
-                i12 = Chunk<TB>(i12, u1, a, p2 + pt, v1);
-                i22 = Chunk<TB>(i22, u2, a, p2 + pt, v2);
-                i32 = Chunk<TB>(i32, u3, a, p2 + pt, v3);
+                    a = Avx.LoadVector256(c2 + at);
+                    i02 = Chunk<TB>(i02, u0, a, p2 + pt, v0);
+                    i12 = Chunk<TB>(i12, u1, a, p2 + pt, v1);
+                    i22 = Chunk<TB>(i22, u2, a, p2 + pt, v2);
+                    i32 = Chunk<TB>(i32, u3, a, p2 + pt, v3);
 
-                a = Avx.LoadVector256(c3 + at);
-                i03 = Chunk<TB>(i03, u0, a, p3 + pt, v0);
-                i13 = Chunk<TB>(i13, u1, a, p3 + pt, v1);
-                i23 = Chunk<TB>(i23, u2, a, p3 + pt, v2);
-                i33 = Chunk<TB>(i33, u3, a, p3 + pt, v3);
+                    a = Avx.LoadVector256(c3 + at);
+                    i03 = Chunk<TB>(i03, u0, a, p3 + pt, v0);
+                    i13 = Chunk<TB>(i13, u1, a, p3 + pt, v1);
+                    i23 = Chunk<TB>(i23, u2, a, p3 + pt, v2);
+                    i33 = Chunk<TB>(i33, u3, a, p3 + pt, v3);
+                }
+                ints[0] = i00; ints[1] = i01; ints[2] = i02; ints[3] = i03;
+                ints[4] = i10; ints[5] = i11; ints[6] = i12; ints[7] = i13;
+                ints[8] = i20; ints[9] = i21; ints[10] = i22; ints[11] = i23;
+                ints[12] = i30; ints[13] = i31; ints[14] = i32; ints[15] = i33;
+                Step4x4<TB>(ints, rows, act, t, sb, stepChunks == 8 ? -1 : first / stepChunks, st);
             }
-            Vector128<float> da = TokenScales(act, t, sb);
-            RowStep<TB>(ref a0, ref m0, Totals(i00, i01, i02, i03), rows, act, t, sb, da);
-            RowStep<TB>(ref a1, ref m1, Totals(i10, i11, i12, i13), rows + 1, act, t, sb, da);
-            RowStep<TB>(ref a2, ref m2, Totals(i20, i21, i22, i23), rows + 2, act, t, sb, da);
-            RowStep<TB>(ref a3, ref m3, Totals(i30, i31, i32, i33), rows + 3, act, t, sb, da);
         }
-        result[0] = Result<TB>(a0, m0);
-        result[1] = Result<TB>(a1, m1);
-        result[2] = Result<TB>(a2, m2);
-        result[3] = Result<TB>(a3, m3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Vector128<float> Tile4x1<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows)
+    private static void Tile4x1<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector256<int>* ints, FloatState* st)
         where TB : struct, IKBlock
     {
         int k = act.K, blocks = k / 256, bb = TB.BlockBytes;
         sbyte* c0 = act.Codes + (long)t * k;
-        short* p0 = TB.Bias != 0 ? act.BiasPairs + (long)t * (k / 2) : null;
-        Vector128<float> acc = default, accMin = default;
+        short* p0 = PairBias<TB>() ? act.BiasPairs + (long)t * (k / 2) : null;
         for (int sb = 0; sb < blocks; sb++)
         {
             byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
@@ -229,9 +336,9 @@ internal static unsafe class KQuantTiles
                 i2 = Chunk<TB>(i2, TB.Codes(b2, c), a, p0 + pt, ChunkScales<TB>(rows + 2, c));
                 i3 = Chunk<TB>(i3, TB.Codes(b3, c), a, p0 + pt, ChunkScales<TB>(rows + 3, c));
             }
-            ColumnStep<TB>(ref acc, ref accMin, Totals(i0, i1, i2, i3), rows, act, t, sb);
+            ints[0] = i0; ints[1] = i1; ints[2] = i2; ints[3] = i3;
+            Step4x1<TB>(ints, rows, act, t, sb, st);
         }
-        return Result<TB>(acc, accMin);
     }
 
     // ---- AVX-512BW: two chunks (64 values) per instruction, a 128-value half at a time -------------------
@@ -273,23 +380,27 @@ internal static unsafe class KQuantTiles
         where TB : struct, IKBlock
     {
         Vector512<short> p = Avx512BW.MultiplyAddAdjacent(u, a);
-        if (TB.Bias != 0) p = Avx512BW.Subtract(p, Avx512BW.LoadVector512(biasPairs)); // natural order only
+        if (PairBias<TB>()) p = Avx512BW.Subtract(p, Avx512BW.LoadVector512(biasPairs)); // natural order only
         return Avx512F.Add(isum, Avx512BW.MultiplyAddAdjacent(p, scales));
     }
 
+    /// <summary>
+    /// The 256-bit integer lanes of a 512-bit accumulator: both halves added (<paramref name="part"/> &lt; 0), or
+    /// the lower (0) or upper (1) half alone — for Q4_K's interleaved halves, the 64-value spans 2h and 2h+1.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Halves(Vector512<int> v) => Avx2.Add(v.GetLower(), v.GetUpper());
+    private static Vector256<int> Halves(Vector512<int> v, int part) =>
+        part < 0 ? Avx2.Add(v.GetLower(), v.GetUpper()) : part == 0 ? v.GetLower() : v.GetUpper();
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x4Wide<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector128<float>* result)
+    private static void Tile4x4Wide<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector256<int>* ints, FloatState* st)
         where TB : struct, IKBlock
     {
         int k = act.K, blocks = k / 256, bb = TB.BlockBytes;
+        bool spans = TB.Float == KFloat.Spans64; // needs interleaved codes: each 512-bit half is one 64-value span
         sbyte* c0 = act.Codes + (long)t * k, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
-        short* p0 = TB.Bias != 0 ? act.BiasPairs + (long)t * (k / 2) : null;
+        short* p0 = PairBias<TB>() ? act.BiasPairs + (long)t * (k / 2) : null;
         short* p1 = p0 + k / 2, p2 = p1 + k / 2, p3 = p2 + k / 2;
-        Vector128<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        Vector128<float> m0 = default, m1 = default, m2 = default, m3 = default;
         for (int sb = 0; sb < blocks; sb++)
         {
             byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
@@ -347,27 +458,41 @@ internal static unsafe class KQuantTiles
                     i23 = Pair<TB>(i23, x2, a, p3 + bp, v2);
                     i33 = Pair<TB>(i33, x3, a, p3 + bp, v3);
                 }
+                if (!spans) continue;
+                for (int part = 0; part < 2; part++)
+                {
+                    Park(ints, part, i00, i01, i02, i03, i10, i11, i12, i13, i20, i21, i22, i23, i30, i31, i32, i33);
+                    Step4x4<TB>(ints, rows, act, t, sb, 2 * h + part, st);
+                }
+                i00 = i01 = i02 = i03 = i10 = i11 = i12 = i13 = i20 = i21 = i22 = i23 = i30 = i31 = i32 = i33 = default;
             }
-            Vector128<float> da = TokenScales(act, t, sb);
-            RowStep<TB>(ref a0, ref m0, Totals(Halves(i00), Halves(i01), Halves(i02), Halves(i03)), rows, act, t, sb, da);
-            RowStep<TB>(ref a1, ref m1, Totals(Halves(i10), Halves(i11), Halves(i12), Halves(i13)), rows + 1, act, t, sb, da);
-            RowStep<TB>(ref a2, ref m2, Totals(Halves(i20), Halves(i21), Halves(i22), Halves(i23)), rows + 2, act, t, sb, da);
-            RowStep<TB>(ref a3, ref m3, Totals(Halves(i30), Halves(i31), Halves(i32), Halves(i33)), rows + 3, act, t, sb, da);
+            if (spans) continue;
+            Park(ints, -1, i00, i01, i02, i03, i10, i11, i12, i13, i20, i21, i22, i23, i30, i31, i32, i33);
+            Step4x4<TB>(ints, rows, act, t, sb, -1, st);
         }
-        result[0] = Result<TB>(a0, m0);
-        result[1] = Result<TB>(a1, m1);
-        result[2] = Result<TB>(a2, m2);
-        result[3] = Result<TB>(a3, m3);
+    }
+
+    /// <summary>Stores a 4×4 tile's accumulators as [row, token] 256-bit lanes (see <see cref="Halves"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Park(Vector256<int>* ints, int part,
+        Vector512<int> i00, Vector512<int> i01, Vector512<int> i02, Vector512<int> i03,
+        Vector512<int> i10, Vector512<int> i11, Vector512<int> i12, Vector512<int> i13,
+        Vector512<int> i20, Vector512<int> i21, Vector512<int> i22, Vector512<int> i23,
+        Vector512<int> i30, Vector512<int> i31, Vector512<int> i32, Vector512<int> i33)
+    {
+        ints[0] = Halves(i00, part); ints[1] = Halves(i01, part); ints[2] = Halves(i02, part); ints[3] = Halves(i03, part);
+        ints[4] = Halves(i10, part); ints[5] = Halves(i11, part); ints[6] = Halves(i12, part); ints[7] = Halves(i13, part);
+        ints[8] = Halves(i20, part); ints[9] = Halves(i21, part); ints[10] = Halves(i22, part); ints[11] = Halves(i23, part);
+        ints[12] = Halves(i30, part); ints[13] = Halves(i31, part); ints[14] = Halves(i32, part); ints[15] = Halves(i33, part);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Vector128<float> Tile4x1Wide<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows)
+    private static void Tile4x1Wide<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector256<int>* ints, FloatState* st)
         where TB : struct, IKBlock
     {
         int k = act.K, blocks = k / 256, bb = TB.BlockBytes;
         sbyte* c0 = act.Codes + (long)t * k;
-        short* p0 = TB.Bias != 0 ? act.BiasPairs + (long)t * (k / 2) : null;
-        Vector128<float> acc = default, accMin = default;
+        short* p0 = PairBias<TB>() ? act.BiasPairs + (long)t * (k / 2) : null;
         for (int sb = 0; sb < blocks; sb++)
         {
             byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
@@ -392,9 +517,9 @@ internal static unsafe class KQuantTiles
                 TB.Codes128(b3, h, out ua, out ub);
                 i3 = Pair<TB>(Pair<TB>(i3, ua, xa, p0 + pt, Avx512BW.PermuteVar32x16(s3, ia)), ub, xb, p0 + pt + 32, Avx512BW.PermuteVar32x16(s3, ib));
             }
-            ColumnStep<TB>(ref acc, ref accMin, Totals(Halves(i0), Halves(i1), Halves(i2), Halves(i3)), rows, act, t, sb);
+            ints[0] = Halves(i0, -1); ints[1] = Halves(i1, -1); ints[2] = Halves(i2, -1); ints[3] = Halves(i3, -1);
+            Step4x1<TB>(ints, rows, act, t, sb, st);
         }
-        return Result<TB>(acc, accMin);
     }
 
     // ---- code extraction helpers ------------------------------------------------------------------------

@@ -8,8 +8,9 @@ namespace ManagedKv.Cpu.Kernels;
 /// <summary>
 /// A weight type's matrix-multiplication kernel. <see cref="Compute"/> fills the output block
 /// [t0, t1) × [o0, o1) from weight rows read in place (no dequantised copy). Every output element is produced
-/// by the same sequence of operations whatever block, tile shape or thread computes it, so results do not
-/// depend on the partition, the thread count, or whether tokens are processed one at a time or in a batch.
+/// by the same sequence of operations whatever block or thread computes it, so results do not depend on the
+/// partition or the thread count, nor (except for Q4_K, whose batched tokens take llama.cpp's GEMM float steps,
+/// see <see cref="KFloat.Spans64"/>) on whether tokens are processed one at a time or in a batch.
 /// </summary>
 internal abstract unsafe class MatMulKernel
 {

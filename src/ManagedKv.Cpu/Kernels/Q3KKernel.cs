@@ -32,6 +32,12 @@ internal sealed class Q3KKernel : MatMulKernel
         public static int Bias => 4;
 
         /// <inheritdoc/>
+        public static KFloat Float => KFloat.Lanes;
+
+        /// <inheritdoc/>
+        public static bool SubBlockBias => false;
+
+        /// <inheritdoc/>
         public static KMins Mins => KMins.None;
 
         /// <inheritdoc/>

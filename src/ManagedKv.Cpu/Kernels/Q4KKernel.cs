@@ -32,6 +32,12 @@ internal sealed class Q4KKernel : MatMulKernel
         public static int Bias => 0;
 
         /// <inheritdoc/>
+        public static KFloat Float => KFloat.Spans64;
+
+        /// <inheritdoc/>
+        public static bool SubBlockBias => false;
+
+        /// <inheritdoc/>
         public static KMins Mins => KMins.Eight;
 
         /// <inheritdoc/>

@@ -32,6 +32,12 @@ internal sealed class Q5KKernel : MatMulKernel
         public static int Bias => 0;
 
         /// <inheritdoc/>
+        public static KFloat Float => KFloat.Lanes;
+
+        /// <inheritdoc/>
+        public static bool SubBlockBias => false;
+
+        /// <inheritdoc/>
         public static KMins Mins => KMins.Eight;
 
         /// <inheritdoc/>

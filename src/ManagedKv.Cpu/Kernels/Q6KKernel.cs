@@ -16,7 +16,8 @@ internal sealed class Q6KKernel : MatMulKernel
     public override ActivationKind Activation => ActivationKind.Q8_K;
 
     /// <inheritdoc/>
-    public override int Bias => Block.Bias;
+    /// <remarks>0: Q6_K's bias is corrected per sub-block from the block sums (<see cref="Block.SubBlockBias"/>), so the activations need no pair sums.</remarks>
+    public override int Bias => 0;
 
     /// <inheritdoc/>
     public override void Compute(in MatMulArgs args, int o0, int o1, int t0, int t1) =>
@@ -30,6 +31,12 @@ internal sealed class Q6KKernel : MatMulKernel
 
         /// <inheritdoc/>
         public static int Bias => 32;
+
+        /// <inheritdoc/>
+        public static KFloat Float => KFloat.Lanes;
+
+        /// <inheritdoc/>
+        public static bool SubBlockBias => true;
 
         /// <inheritdoc/>
         public static KMins Mins => KMins.None;

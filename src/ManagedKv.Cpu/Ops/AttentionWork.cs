@@ -6,6 +6,7 @@ using ManagedKv.Cpu.Kernels;
 using ManagedKv.Cpu.Threading;
 using ManagedKv.Model.Cache;
 using ManagedKv.Model.Inference;
+using ManagedKv.Model.Numerics;
 
 namespace ManagedKv.Cpu.Ops;
 
@@ -28,7 +29,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
     private const int QueryBlock = 4;
     private readonly float[][] _scores;  // [worker][QueryBlock · capacity]
     private readonly float[][] _rows;    // [worker][keyDim + valueDim] for storage without direct access
-    private readonly float[][] _lanes;   // [worker][16 · valueDim] partial sums of the weighted values
+    private readonly float[][] _lanes;   // [worker][64 · valueDim] partial sums of the weighted values
     private readonly int[] _capacity;    // [worker] scores per query row
     private KvCache _cache = null!;
     private int _layer, _heads, _group, _keyDim, _valueDim, _qCols, _oCols, _rowsCount;
@@ -75,8 +76,8 @@ internal sealed unsafe class AttentionWork : IParallelWork
             }
             if (_rows[w] is null || _rows[w].Length < _keyDim + _valueDim)
                 _rows[w] = GC.AllocateArray<float>(_keyDim + _valueDim, pinned: true);
-            if (_lanes[w] is null || _lanes[w].Length < 16 * _valueDim)
-                _lanes[w] = GC.AllocateArray<float>(16 * _valueDim, pinned: true);
+            if (_lanes[w] is null || _lanes[w].Length < 64 * _valueDim)
+                _lanes[w] = GC.AllocateArray<float>(64 * _valueDim, pinned: true);
         }
         _statistics = statistics;
         int blocks = (positions.Length + QueryBlock - 1) / QueryBlock;
@@ -188,7 +189,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
         {
             // one query: four keys per step
             float* q = Query(r0, h);
-            if (kd % 8 != 0)
+            if (!Fma.IsSupported)
             {
                 for (int j = 0; j < count; j++) scores[j] = DotRow<TV>(q, keys + j * keyBytes, kd) * _scale;
                 return;
@@ -214,7 +215,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
         for (int j = 0; j < count; j++)
         {
             byte* k = keys + j * keyBytes;
-            if (kd % 8 == 0)
+            if (Fma.IsSupported)
             {
                 Vector128<float> s = Sse.Multiply(Dot4Queries<TV>(q0, q1, q2, q3, k, kd), scale);
                 scores[j] = s.GetElement(0);
@@ -232,27 +233,70 @@ internal sealed unsafe class AttentionWork : IParallelWork
         }
     }
 
-    /// <summary>In place: p = exp(s − max) / Σ, the sum taken in f64 and applied as one f32 reciprocal.</summary>
+    /// <summary>
+    /// In place: p = exp(s − max) / Σ as ggml_soft_max_f32 computes it over llama.cpp's padded cell row
+    /// (<see cref="GgmlVec.SoftMaxExp"/>): ggml's vector exp, each 16-score chunk reduced in f32 as
+    /// <c>_mm512_reduce_add_ps</c> and added to an f64 sum (the masked cells past the visible ones are exact
+    /// zeros), then one f32 reciprocal.
+    /// </summary>
+    [SkipLocalsInit]
     private static void Softmax(float* s, int n)
     {
         if (n == 0) return;
         var p = new Span<float>(s, n);
         float max = TensorPrimitives.Max(p);
-        TensorPrimitives.Subtract(p, max, p);
-        TensorPrimitives.Exp(p, p);
-        float inv = (float)(1.0 / SumDouble(s, n));
-        TensorPrimitives.Multiply(p, inv, p);
+        double sum;
+        if (GgmlExpVector.IsSupported)
+        {
+            var m = Vector256.Create(max);
+            sum = 0;
+            int i = 0;
+            for (; i + 16 <= n; i += 16)
+            {
+                Vector256<float> lo = GgmlExpVector.Exp(Avx.Subtract(Avx.LoadVector256(s + i), m));
+                Vector256<float> hi = GgmlExpVector.Exp(Avx.Subtract(Avx.LoadVector256(s + i + 8), m));
+                lo.Store(s + i);
+                hi.Store(s + i + 8);
+                sum += Simd.Sum8(Avx.Add(lo, hi));
+            }
+            if (i < n)
+            {
+                // the last chunk's masked lanes contribute exp(−∞) = 0
+                float* chunk = stackalloc float[16];
+                for (int t = 0; t < 16; t++) chunk[t] = i + t < n ? s[i + t] - max : 0f;
+                Vector256<float> lo = GgmlExpVector.Exp(Avx.LoadVector256(chunk));
+                Vector256<float> hi = GgmlExpVector.Exp(Avx.LoadVector256(chunk + 8));
+                lo.Store(chunk);
+                hi.Store(chunk + 8);
+                for (int t = 0; t < 16; t++)
+                    if (i + t < n) s[i + t] = chunk[t];
+                    else chunk[t] = 0f;
+                sum += Simd.Sum8(Avx.Add(Avx.LoadVector256(chunk), Avx.LoadVector256(chunk + 8)));
+            }
+        }
+        else
+        {
+            int padded = (n + 15) & ~15;
+            float* x = stackalloc float[padded];
+            for (int t = 0; t < padded; t++) x[t] = t < n ? s[t] : float.NegativeInfinity;
+            float* y = stackalloc float[padded];
+            sum = GgmlVec.SoftMaxExp(new ReadOnlySpan<float>(x, padded), new Span<float>(y, padded), max);
+            new ReadOnlySpan<float>(y, n).CopyTo(p);
+        }
+        TensorPrimitives.Multiply(p, (float)(1.0 / sum), p);
     }
 
     /// <summary>
-    /// o = Σ_j p_j·v_j for j &lt; n, summed the way llama.cpp's f32 attention (tinyBLAS on the transposed V
-    /// cache) sums it: sixteen lanes, lane m collecting the tokens j ≡ m (mod 16) with FMAs, then the lanes
-    /// added as <c>_mm512_reduce_add_ps</c> does. Each lane's sum is accumulated over 32 dimensions at a time in
-    /// registers and parked in <paramref name="lanes"/> ([16, valueDim]).
+    /// o = Σ_j p_j·v_j for j &lt; n, summed the way llama.cpp's f32 attention sums it over the transposed V cache:
+    /// for batches of two or more rows tinyBLAS, sixteen lanes, lane m collecting the tokens j ≡ m (mod 16) with
+    /// FMAs, then the lanes added as <c>_mm512_reduce_add_ps</c> does; for one row ggml_vec_dot_f32, 64 lanes
+    /// (four 16-lane accumulators, j ≡ m (mod 64)) folded (0+2)+(1+3) before that reduction. Each lane's sum is
+    /// accumulated over 32 dimensions at a time in registers and parked in <paramref name="lanes"/> ([64, valueDim]).
     /// </summary>
     private void Weighted<TV>(float* o, float* p, byte* values, int n, float* lanes) where TV : struct, IValueRow
     {
         int vd = _valueDim;
+        int laneCount = _rowsCount >= 2 ? 16 : 64;
         long valueBytes = (long)vd * TV.ElementBytes;
         if (vd % 8 != 0 || !Fma.IsSupported)
         {
@@ -264,7 +308,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
             }
             return;
         }
-        for (int m = 0; m < 16; m++)
+        for (int m = 0; m < laneCount; m++)
         {
             float* lane = lanes + m * vd;
             int d = 0;
@@ -272,7 +316,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
             {
                 Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
                 byte* v = values + m * valueBytes + d * TV.ElementBytes;
-                for (int j = m; j < n; j += 16, v += 16 * valueBytes)
+                for (int j = m; j < n; j += laneCount, v += laneCount * valueBytes)
                 {
                     var pj = Vector256.Create(p[j]);
                     a0 = Fma.MultiplyAdd(pj, TV.Load8(v, 0), a0);
@@ -289,8 +333,18 @@ internal sealed unsafe class AttentionWork : IParallelWork
             {
                 Vector256<float> a = default;
                 byte* v = values + m * valueBytes + d * TV.ElementBytes;
-                for (int j = m; j < n; j += 16, v += 16 * valueBytes) a = Fma.MultiplyAdd(Vector256.Create(p[j]), TV.Load8(v, 0), a);
+                for (int j = m; j < n; j += laneCount, v += laneCount * valueBytes) a = Fma.MultiplyAdd(Vector256.Create(p[j]), TV.Load8(v, 0), a);
                 a.Store(lane + d);
+            }
+        }
+        if (laneCount == 64)
+        {
+            // ggml_vec_dot_f32's fold of its four accumulators: (0 + 2) + (1 + 3), each 16 lanes wide
+            for (int x = 0; x < 16 * vd; x += 8)
+            {
+                Vector256<float> a = Avx.Add(Avx.LoadVector256(lanes + x), Avx.LoadVector256(lanes + 32 * vd + x));
+                Vector256<float> b = Avx.Add(Avx.LoadVector256(lanes + 16 * vd + x), Avx.LoadVector256(lanes + 48 * vd + x));
+                Avx.Store(lanes + x, Avx.Add(a, b));
             }
         }
         // _mm512_reduce_add_ps: (m, m+8), then (m, m+4), then (m, m+2), then (m, m+1)
@@ -316,32 +370,39 @@ internal sealed unsafe class AttentionWork : IParallelWork
         Vector128.Create(DotPair<TV>(q0, k, kd), DotPair<TV>(q1, k, kd), DotPair<TV>(q2, k, kd), DotPair<TV>(q3, k, kd));
 
     /// <summary>
-    /// q·k (k a multiple of 8 long) as ggml's AVX-512 f32 dot products sum it (tinyBLAS / ggml_vec_dot_f32 for
-    /// K·Q): sixteen FMA lanes, lane m collecting dimensions ≡ m (mod 16), reduced as (lanes 0..7 + lanes
-    /// 8..15) then <see cref="Simd.Sum8"/>. AVX2 machines run the same lanes as two 8-lane halves.
+    /// q·k as ggml_vec_dot_f32 sums it on AVX-512 (<see cref="F32Dot.VecDot"/>): whole 64-element steps into four
+    /// 16-lane FMA accumulators (here eight 8-lane ones), folded (0+2)+(1+3) and reduced as
+    /// <c>_mm512_reduce_add_ps</c>; the rest added in order, products rounded, the last &lt; 8 by FMA.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float DotPair<TV>(float* q, byte* k, int kd) where TV : struct, IValueRow
     {
-        Vector256<float> lo = default, hi = default;
-        int d = 0;
-        if (Simd.UseAvx512)
+        int np = kd & ~63;
+        float sum = 0;
+        if (np > 0)
         {
-            Vector512<float> a = default;
-            for (; d + 16 <= kd; d += 16) a = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d), TV.Load16(k, d), a);
-            lo = a.GetLower();
-            hi = a.GetUpper();
-        }
-        else
-        {
-            for (; d + 16 <= kd; d += 16)
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
+            for (int d = 0; d < np; d += 64)
             {
-                lo = Fma.MultiplyAdd(Avx.LoadVector256(q + d), TV.Load8(k, d), lo);
-                hi = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 8), TV.Load8(k, d + 8), hi);
+                a0 = Fma.MultiplyAdd(Avx.LoadVector256(q + d), TV.Load8(k, d), a0);
+                a1 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 8), TV.Load8(k, d + 8), a1);
+                a2 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 16), TV.Load8(k, d + 16), a2);
+                a3 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 24), TV.Load8(k, d + 24), a3);
+                a4 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 32), TV.Load8(k, d + 32), a4);
+                a5 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 40), TV.Load8(k, d + 40), a5);
+                a6 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 48), TV.Load8(k, d + 48), a6);
+                a7 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 56), TV.Load8(k, d + 56), a7);
             }
+            Vector256<float> lo = Avx.Add(Avx.Add(a0, a4), Avx.Add(a2, a6));
+            Vector256<float> hi = Avx.Add(Avx.Add(a1, a5), Avx.Add(a3, a7));
+            sum = Simd.Sum8(Avx.Add(lo, hi));
         }
-        if (d < kd) lo = Fma.MultiplyAdd(Avx.LoadVector256(q + d), TV.Load8(k, d), lo);
-        return Simd.Sum8(Avx.Add(lo, hi));
+        int left = kd - np;
+        int rounded = np + (left & ~15) + ((left & 15) >= 8 ? 8 : 0);
+        int i = np;
+        for (; i < rounded; i++) sum += q[i] * TV.Load1(k, i);
+        for (; i < kd; i++) sum = MathF.FusedMultiplyAdd(q[i], TV.Load1(k, i), sum);
+        return sum;
     }
 
     private static float DotRow<TV>(float* q, byte* k, int kd) where TV : struct, IValueRow

@@ -10,8 +10,9 @@ namespace ManagedKv.Cpu.Ops;
 /// <summary>
 /// RoPE over rows of [heads, headDim] vectors. cos/sin come from <see cref="RopeParameters.Angles"/> (ggml's
 /// exact angle recurrence) once per distinct (parameters, positions) — the forward pass rotates Q and K of every
-/// layer at the same positions, so the table is computed once per forward call. The rotation is the reference's
-/// x0·cos − x1·sin, x0·sin + x1·cos with separate multiplies and adds, vectorised, so results are bit-identical.
+/// layer at the same positions, so the table is computed once per forward call. The rotation is ggml's
+/// rotate_pairs as GCC contracted it (<see cref="ManagedKv.Model.Numerics.GgmlRope"/>): fma(x0, cos, −(x1·sin)) and
+/// fma(x0, sin, x1·cos), vectorised, so results are bit-identical to llama.cpp's.
 /// </summary>
 internal sealed unsafe class RopeWork : IParallelWork
 {
@@ -104,41 +105,44 @@ internal sealed unsafe class RopeWork : IParallelWork
     private static void RotateNorm(float* v, float* c, float* s, int dims)
     {
         int i = 0;
-        if (Avx.IsSupported)
+        if (Fma.IsSupported)
         {
             for (; i + 8 <= dims; i += 8)
             {
-                Vector256<float> x = Avx.LoadVector256(v + i);
+                // even lanes fma(x0, cos, −(x1·sin)), odd lanes fma(x0, sin, x1·cos): s holds −sin, +sin per pair
+                Vector256<float> x = Avx.LoadVector256(v + i), cv = Avx.LoadVector256(c + i), sv = Avx.LoadVector256(s + i);
                 Vector256<float> swapped = Avx.Permute(x, 0b10_11_00_01);
-                Avx.Store(v + i, Avx.Add(Avx.Multiply(x, Avx.LoadVector256(c + i)), Avx.Multiply(swapped, Avx.LoadVector256(s + i))));
+                Vector256<float> even = Fma.MultiplyAdd(x, cv, Avx.Multiply(swapped, sv));
+                Vector256<float> odd = Fma.MultiplyAdd(swapped, sv, Avx.Multiply(x, cv));
+                Avx.Store(v + i, Avx.Blend(even, odd, 0b1010_1010));
             }
         }
         for (; i < dims; i += 2)
         {
             float x0 = v[i], x1 = v[i + 1];
-            v[i] = x0 * c[i] - x1 * s[i + 1];
-            v[i + 1] = x0 * s[i + 1] + x1 * c[i];
+            v[i] = MathF.FusedMultiplyAdd(x0, c[i], -(x1 * s[i + 1]));
+            v[i + 1] = MathF.FusedMultiplyAdd(x0, s[i + 1], x1 * c[i]);
         }
     }
 
     private static void RotateNeox(float* v, float* c, float* s, int half)
     {
         int i = 0;
-        if (Avx.IsSupported)
+        if (Fma.IsSupported)
         {
             for (; i + 8 <= half; i += 8)
             {
                 Vector256<float> x0 = Avx.LoadVector256(v + i), x1 = Avx.LoadVector256(v + half + i);
                 Vector256<float> cv = Avx.LoadVector256(c + i), sv = Avx.LoadVector256(s + i);
-                Avx.Store(v + i, Avx.Subtract(Avx.Multiply(x0, cv), Avx.Multiply(x1, sv)));
-                Avx.Store(v + half + i, Avx.Add(Avx.Multiply(x0, sv), Avx.Multiply(x1, cv)));
+                Avx.Store(v + i, Fma.MultiplySubtract(x0, cv, Avx.Multiply(x1, sv)));
+                Avx.Store(v + half + i, Fma.MultiplyAdd(x0, sv, Avx.Multiply(x1, cv)));
             }
         }
         for (; i < half; i++)
         {
             float x0 = v[i], x1 = v[i + half];
-            v[i] = x0 * c[i] - x1 * s[i];
-            v[i + half] = x0 * s[i] + x1 * c[i];
+            v[i] = MathF.FusedMultiplyAdd(x0, c[i], -(x1 * s[i]));
+            v[i + half] = MathF.FusedMultiplyAdd(x0, s[i], x1 * c[i]);
         }
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using ManagedKv.Model.Numerics;
 
 namespace ManagedKv.Cpu.Ops;
 
@@ -37,24 +38,24 @@ internal static unsafe class RowOps
         TensorPrimitives.Multiply(ys, new ReadOnlySpan<float>(g, n), ys);
     }
 
-    /// <summary>gate = gate / (1 + exp(−gate)) · up, using <paramref name="scratch"/> (n floats) for exp(−gate).</summary>
+    /// <summary>
+    /// gate = silu(gate) · up as ggml_vec_swiglu_f32 computes it (<see cref="GgmlVec.SwiGlu"/>): ggml's vector exp
+    /// for whole 16-element chunks, the C library's expf for the rest.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void SwiGlu(float* gate, float* up, int n, float* scratch)
+    public static void SwiGlu(float* gate, float* up, int n)
     {
-        var g = new Span<float>(gate, n);
-        var e = new Span<float>(scratch, n);
-        TensorPrimitives.Negate(g, e);
-        TensorPrimitives.Exp(e, e);
-        int i = 0;
-        if (Avx.IsSupported)
+        if (!GgmlExpVector.IsSupported)
         {
-            var one = Vector256.Create(1.0f);
-            for (; i + 8 <= n; i += 8)
-            {
-                Vector256<float> v = Avx.LoadVector256(gate + i);
-                Avx.Store(gate + i, Avx.Multiply(Avx.Divide(v, Avx.Add(one, Avx.LoadVector256(scratch + i))), Avx.LoadVector256(up + i)));
-            }
+            GgmlVec.SwiGlu(new ReadOnlySpan<float>(gate, n), new ReadOnlySpan<float>(up, n), new Span<float>(gate, n));
+            return;
         }
-        for (; i < n; i++) gate[i] = gate[i] / (1.0f + scratch[i]) * up[i];
+        int i = 0;
+        for (; i + 16 <= n; i += 16)
+        {
+            Avx.Store(gate + i, Avx.Multiply(GgmlExpVector.Silu(Avx.LoadVector256(gate + i)), Avx.LoadVector256(up + i)));
+            Avx.Store(gate + i + 8, Avx.Multiply(GgmlExpVector.Silu(Avx.LoadVector256(gate + i + 8)), Avx.LoadVector256(up + i + 8)));
+        }
+        for (; i < n; i++) gate[i] = GgmlExp.SiluScalar(gate[i]) * up[i];
     }
 }

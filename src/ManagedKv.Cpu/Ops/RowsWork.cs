@@ -17,16 +17,12 @@ internal sealed unsafe class RowsWork : IParallelWork
         SwiGlu,
     }
 
-    private readonly float[][] _scratch; // [worker][cols] for SwiGLU's exp(−gate)
     private Op _op;
     private int _rows, _cols, _rowsPerItem;
     private float* _a, _b, _c;
     private float _eps;
     private TensorView _table;
     private int[] _tokens = [];
-
-    /// <summary>Creates the job object for <paramref name="threads"/> workers.</summary>
-    public RowsWork(int threads) => _scratch = new float[threads][];
 
     /// <summary>Embedding: x[i] = table[tokens[i]].</summary>
     public int SetEmbed(TensorView table, ReadOnlySpan<int> tokens, float* x, int cols)
@@ -47,8 +43,6 @@ internal sealed unsafe class RowsWork : IParallelWork
     /// <summary>SwiGLU of gate (in place) and up.</summary>
     public int SetSwiGlu(float* gate, float* up, int rows, int cols)
     {
-        for (int w = 0; w < _scratch.Length; w++)
-            if (_scratch[w] is null || _scratch[w].Length < cols) _scratch[w] = GC.AllocateArray<float>(cols, pinned: true);
         return Configure(Op.SwiGlu, rows, cols, 4, gate, up, null);
     }
 
@@ -79,8 +73,7 @@ internal sealed unsafe class RowsWork : IParallelWork
                     RowOps.RmsNorm(_a + (long)r * _cols, _b, _c + (long)r * _cols, _cols, _eps);
                     break;
                 default:
-                    fixed (float* scratch = _scratch[worker])
-                        RowOps.SwiGlu(_a + (long)r * _cols, _b + (long)r * _cols, _cols, scratch);
+                    RowOps.SwiGlu(_a + (long)r * _cols, _b + (long)r * _cols, _cols);
                     break;
             }
         }

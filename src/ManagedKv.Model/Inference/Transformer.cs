@@ -133,10 +133,23 @@ public sealed class Transformer : IDisposable
 
             // feed-forward
             b.RmsNorm(w.X, blk.FfnNorm, c.RmsNormEps, n, w.Normed);
-            b.MatMul(blk.Gate, w.Normed, n, w.Gate);
-            b.MatMul(blk.Up, w.Normed, n, w.Up);
-            b.SwiGlu(w.Gate, w.Up, n);
-            b.MatMul(blk.Down, w.Gate, n, w.Projected);
+            if (n <= w.FfnRows)
+            {
+                FeedForward(blk, w.Normed, n, w.Projected);
+            }
+            else
+            {
+                // The FFN's [n, ff] intermediates are the largest scratch; running them FfnRows rows at a time
+                // keeps peak memory low. Chunks start at multiples of 4, so every row takes the same kernel
+                // (GEMM group or GEMV tail) as in one whole-batch product.
+                for (int r0 = 0; r0 < n; r0 += w.FfnRows)
+                {
+                    int m = Math.Min(w.FfnRows, n - r0);
+                    b.CopyRows(w.Normed, r0, w.FfnIn, 0, m);
+                    FeedForward(blk, w.FfnIn, m, w.FfnOut);
+                    b.CopyRows(w.FfnOut, 0, w.Projected, r0, m);
+                }
+            }
             b.Add(w.X, w.Projected, n);
         }
 
@@ -153,6 +166,16 @@ public sealed class Transformer : IDisposable
             b.MatMul(Weights.Output, w.Normed, n, _logitRows!.Tensor);
             b.Download(_logitRows.Tensor, n, logits);
         }
+    }
+
+    /// <summary>SwiGLU feed-forward of <paramref name="rows"/> rows of <paramref name="x"/> into <paramref name="y"/>.</summary>
+    private void FeedForward(BlockWeights blk, DeviceTensor x, int rows, DeviceTensor y)
+    {
+        var b = Backend;
+        b.MatMul(blk.Gate, x, rows, _ws.Gate);
+        b.MatMul(blk.Up, x, rows, _ws.Up);
+        b.SwiGlu(_ws.Gate, _ws.Up, rows);
+        b.MatMul(blk.Down, _ws.Gate, rows, y);
     }
 
     /// <summary>Releases the scratch tensors.</summary>
@@ -179,8 +202,11 @@ public sealed class Transformer : IDisposable
             V = b.Allocate(n, c.KvHeadCount * c.ValueHeadDim);
             Attended = b.Allocate(n, c.HeadCount * c.ValueHeadDim);
             Projected = b.Allocate(n, c.EmbeddingLength);
-            Gate = b.Allocate(n, c.FeedForwardLength);
-            Up = b.Allocate(n, c.FeedForwardLength);
+            FfnRows = Math.Min(n, MaxFfnRows);
+            Gate = b.Allocate(FfnRows, c.FeedForwardLength);
+            Up = b.Allocate(FfnRows, c.FeedForwardLength);
+            FfnIn = n > FfnRows ? b.Allocate(FfnRows, c.EmbeddingLength) : Normed;
+            FfnOut = n > FfnRows ? b.Allocate(FfnRows, c.EmbeddingLength) : Projected;
             LastLogits = b.Allocate(1, c.VocabSize);
         }
 
@@ -191,13 +217,21 @@ public sealed class Transformer : IDisposable
         public DeviceTensor V { get; }          // [n, kvHeads·valueDim]
         public DeviceTensor Attended { get; }   // [n, heads·valueDim]
         public DeviceTensor Projected { get; }  // [n, embd]
-        public DeviceTensor Gate { get; }       // [n, ff]
-        public DeviceTensor Up { get; }         // [n, ff]
+        /// <summary>Rows per feed-forward chunk: a multiple of 4 (llama.cpp's GEMM groups), 128 unless the batch is smaller.</summary>
+        public const int MaxFfnRows = 128;
+
+        public int FfnRows { get; }
+        public DeviceTensor Gate { get; }       // [FfnRows, ff]
+        public DeviceTensor Up { get; }         // [FfnRows, ff]
+        public DeviceTensor FfnIn { get; }      // [FfnRows, embd] a chunk's normed rows (Normed itself if unchunked)
+        public DeviceTensor FfnOut { get; }     // [FfnRows, embd] a chunk's output (Projected itself if unchunked)
         public DeviceTensor LastLogits { get; } // [1, vocab]
 
         public void Dispose()
         {
             foreach (var t in new[] { X, Normed, Q, K, V, Attended, Projected, Gate, Up, LastLogits }) t.Dispose();
+            if (!ReferenceEquals(FfnIn, Normed)) FfnIn.Dispose();
+            if (!ReferenceEquals(FfnOut, Projected)) FfnOut.Dispose();
         }
     }
 }
