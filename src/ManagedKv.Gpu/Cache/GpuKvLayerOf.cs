@@ -37,10 +37,10 @@ internal sealed class GpuKvLayerOf<T, TStore> : GpuKvLayer where T : unmanaged w
         int capacity = Math.Max(rows, Capacity * 2);
         var counts = Kernels.Ints(KvHeads);
         for (int h = 0; h < KvHeads; h++) _starts[h] = Keys[h]?.Count ?? 0;
-        counts.CopyFromCPU(_starts);
+        counts.SubView(0, KvHeads).CopyFromCPU(_starts);
         _keys = Regrow(_keys, KeyDim, capacity, counts);
         for (int h = 0; h < KvHeads; h++) _starts[h] = Values[h]?.Count ?? 0;
-        counts.CopyFromCPU(_starts);
+        counts.SubView(0, KvHeads).CopyFromCPU(_starts);
         _values = Regrow(_values, ValueDim, capacity, counts);
         Capacity = capacity;
     }
@@ -61,11 +61,11 @@ internal sealed class GpuKvLayerOf<T, TStore> : GpuKvLayer where T : unmanaged w
         EnsureCapacity(max + rows);
         var starts = Kernels.Ints(KvHeads);
         for (int h = 0; h < KvHeads; h++) _starts[h] = Keys[h].Count;
-        starts.CopyFromCPU(_starts);
+        starts.SubView(0, KvHeads).CopyFromCPU(_starts);
         Kernels.Append<TStore>()(rows * KvHeads * KeyDim, k, kStride, KvHeads, KeyDim, starts, Store(true), Capacity);
         for (int h = 0; h < KvHeads; h++) _starts[h] = Values[h].Count;
         var vStarts = Kernels.Ints(KvHeads, second: true);
-        vStarts.CopyFromCPU(_starts);
+        vStarts.SubView(0, KvHeads).CopyFromCPU(_starts);
         Kernels.Append<TStore>()(rows * KvHeads * ValueDim, v, vStride, KvHeads, ValueDim, vStarts, Store(false), Capacity);
         for (int h = 0; h < KvHeads; h++)
         {
