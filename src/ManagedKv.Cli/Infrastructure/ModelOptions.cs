@@ -1,4 +1,6 @@
 using ManagedKv.Cpu;
+using ManagedKv.Gpu;
+using ManagedKv.Gpu.Device;
 using ManagedKv.Model.Inference;
 using ManagedKv.Model.Loading;
 using ManagedKv.Model.Reference;
@@ -6,7 +8,13 @@ using ManagedKv.Model.Reference;
 namespace ManagedKv.Cli.Infrastructure;
 
 /// <summary>The options every model-running command shares: model path, backend, threads, context.</summary>
-public sealed record ModelOptions(string? ModelPath, string Backend, int Threads, int ContextOverride, int BatchSize)
+/// <param name="ModelPath">.gguf file or Hugging Face folder (null: the embedded stories260K).</param>
+/// <param name="Backend">cpu, reference or gpu.</param>
+/// <param name="Threads">CPU threads.</param>
+/// <param name="ContextOverride">Context length override (0: the model's).</param>
+/// <param name="BatchSize">Prefill micro-batch.</param>
+/// <param name="Device">For <c>--backend gpu</c>: <c>cuda</c> (default) or <c>cpu</c> (ILGPU's CPU accelerator).</param>
+public sealed record ModelOptions(string? ModelPath, string Backend, int Threads, int ContextOverride, int BatchSize, string Device = "cuda")
 {
     /// <summary>Usage lines for these options.</summary>
     public const string Usage = """
@@ -14,7 +22,9 @@ public sealed record ModelOptions(string? ModelPath, string Backend, int Threads
           -t, --threads N      CPU threads (default: 2)
           -c, --ctx-size N     context length (default: the model's)
           -b, --batch-size N   prefill micro-batch (default: 512)
-          --backend NAME       cpu (default: SIMD, threaded) or reference (the scalar oracle)
+          --backend NAME       cpu (default: SIMD, threaded), reference (the scalar oracle) or gpu (ILGPU)
+          --device NAME        with --backend gpu: cuda (default) or cpu (the same kernels on ILGPU's CPU
+                               accelerator: slow, for tiny models and tests)
         """;
 
     /// <summary>Reads the shared options from the command line.</summary>
@@ -23,7 +33,8 @@ public sealed record ModelOptions(string? ModelPath, string Backend, int Threads
         args.String("--backend") ?? "cpu",
         args.Int(2, 1, 1024, "-t", "--threads"),
         args.Int(0, 0, int.MaxValue, "-c", "--ctx-size"),
-        args.Int(512, 1, 65536, "-b", "--batch-size"));
+        args.Int(512, 1, 65536, "-b", "--batch-size"),
+        args.String("--device") ?? "cuda");
 
     /// <summary>Name to show for the model.</summary>
     public string DisplayName => ModelPath ?? DefaultModel.DisplayName;
@@ -44,6 +55,25 @@ public sealed record ModelOptions(string? ModelPath, string Backend, int Threads
     {
         "cpu" => new CpuBackend(Threads),
         "reference" => new ReferenceBackend(),
-        _ => throw new CliException($"unknown backend '{Backend}' (cpu, reference)"),
+        "gpu" => CreateGpuBackend(),
+        _ => throw new CliException($"unknown backend '{Backend}' (cpu, reference, gpu)"),
     };
+
+    private GpuBackend CreateGpuBackend()
+    {
+        var kind = Device switch
+        {
+            "cuda" => GpuDeviceKind.Cuda,
+            "cpu" => GpuDeviceKind.Cpu,
+            _ => throw new CliException($"unknown device '{Device}' (cuda, cpu)"),
+        };
+        try
+        {
+            return new GpuBackend(kind);
+        }
+        catch (NoCudaDeviceException e)
+        {
+            throw new CliException(e.Message);
+        }
+    }
 }

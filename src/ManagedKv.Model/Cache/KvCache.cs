@@ -9,8 +9,8 @@ public sealed class KvCache
 {
     private readonly KvHead[][] _heads; // [layers][kvHeads]
 
-    /// <summary>Creates an empty cache.</summary>
-    public KvCache(int layers, int kvHeads, int keyDim, int valueDim, KvStorageType storage = KvStorageType.F32)
+    /// <summary>Creates an empty cache; <paramref name="rows"/> (optional) supplies the dense row storage.</summary>
+    public KvCache(int layers, int kvHeads, int keyDim, int valueDim, KvStorageType storage = KvStorageType.F32, IKvRowsFactory? rows = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(kvHeads, 1);
@@ -25,7 +25,7 @@ public sealed class KvCache
         for (int l = 0; l < layers; l++)
         {
             _heads[l] = new KvHead[kvHeads];
-            for (int h = 0; h < kvHeads; h++) _heads[l][h] = new KvHead(storage, storage, keyDim, valueDim);
+            for (int h = 0; h < kvHeads; h++) _heads[l][h] = new KvHead(storage, storage, keyDim, valueDim, rows, l, h);
         }
     }
 

@@ -9,15 +9,29 @@ public sealed class KvHead
 {
     private int[] _positions = []; // [capacity]
     private readonly KvStorageType _keyType, _valueType; // the dense types a cleared head starts from again
+    private readonly IKvRowsFactory? _factory;            // where dense rows live (null: managed memory)
+    private readonly int _layer, _kvHead;                 // this head's place, for the factory
 
     /// <summary>Creates an empty head.</summary>
     public KvHead(KvStorageType keyType, KvStorageType valueType, int keyDim, int valueDim)
+        : this(keyType, valueType, keyDim, valueDim, null, 0, 0)
+    {
+    }
+
+    /// <summary>Creates an empty head of layer <paramref name="layer"/> whose dense rows come from <paramref name="factory"/>.</summary>
+    public KvHead(KvStorageType keyType, KvStorageType valueType, int keyDim, int valueDim, IKvRowsFactory? factory, int layer, int kvHead)
     {
         _keyType = keyType;
         _valueType = valueType;
-        Keys = KvRows.Create(keyType, keyDim);
-        Values = KvRows.Create(valueType, valueDim);
+        _factory = factory;
+        _layer = layer;
+        _kvHead = kvHead;
+        Keys = CreateRows(true, keyType, keyDim);
+        Values = CreateRows(false, valueType, valueDim);
     }
+
+    private KvRows CreateRows(bool keys, KvStorageType type, int width) =>
+        _factory?.Create(_layer, _kvHead, keys, type, width) ?? KvRows.Create(type, width);
 
     /// <summary>Keys after RoPE, [Count, keyDim].</summary>
     public KvRows Keys { get; private set; }
@@ -83,8 +97,8 @@ public sealed class KvHead
     {
         Keys.Detach();
         Values.Detach();
-        Keys = KvRows.Create(_keyType, Keys.Width);
-        Values = KvRows.Create(_valueType, Values.Width);
+        Keys = CreateRows(true, _keyType, Keys.Width);
+        Values = CreateRows(false, _valueType, Values.Width);
         _positions = [];
     }
 }

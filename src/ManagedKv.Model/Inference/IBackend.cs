@@ -13,6 +13,13 @@ public interface IBackend : IDisposable
     /// <summary>Short name, e.g. <c>reference</c>, <c>cpu</c>, <c>gpu</c>.</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Creates an empty KV cache whose dense rows live where this backend's attention reads them (managed memory by
+    /// default; device memory on a GPU).
+    /// </summary>
+    KvCache CreateCache(int layers, int kvHeads, int keyDim, int valueDim, KvStorageType storage) =>
+        new(layers, kvHeads, keyDim, valueDim, storage);
+
     /// <summary>Allocates an activation matrix [rows, cols] (contents unspecified).</summary>
     DeviceTensor Allocate(int rows, int cols);
 

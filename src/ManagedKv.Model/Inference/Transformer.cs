@@ -53,7 +53,7 @@ public sealed class Transformer : IDisposable
 
     /// <summary>An empty cache shaped for this model.</summary>
     public KvCache CreateCache(KvStorageType storage = KvStorageType.F32) =>
-        new(Config.BlockCount, Config.KvHeadCount, Config.HeadDim, Config.ValueHeadDim, storage);
+        Backend.CreateCache(Config.BlockCount, Config.KvHeadCount, Config.HeadDim, Config.ValueHeadDim, storage);
 
     /// <summary>
     /// Runs <paramref name="tokens"/> at positions continuing from <see cref="KvCache.SequenceLength"/>, appending

@@ -1,0 +1,27 @@
+using ILGPU;
+
+namespace ManagedKv.Gpu.Kernels.Formats;
+
+/// <summary>Q5_1 blocks (24 bytes: f16 d, f16 m, u32 fifth bits, 16 bytes of nibbles), x = d·q + m.</summary>
+internal readonly struct Q5_1Format : IWeightFormat
+{
+    /// <inheritdoc/>
+    public int UnitValues => 32;
+
+    /// <inheritdoc/>
+    public void Decode<TSink>(ArrayView<byte> w, long row, int unit, ref TSink sink) where TSink : struct, IValueSink
+    {
+        long b = row + 24L * unit;
+        float d = Bits.F16(w, b);
+        sink.Offset(Bits.F16(w, b + 2));
+        uint qh = Bits.U32(w, b + 4);
+        for (int j = 0; j < 16; j++)
+        {
+            int q = w[b + 8 + j];
+            int lo = (q & 0xF) | (int)(((qh >> j) << 4) & 0x10);
+            int hi = (q >> 4) | (int)(((qh >> (j + 16)) << 4) & 0x10);
+            sink.Put(j, d * lo);
+            sink.Put(j + 16, d * hi);
+        }
+    }
+}
