@@ -15,14 +15,34 @@ public sealed class PressArguments
     internal PressArguments(PressDescriptor descriptor, CompressionBudget budget, IReadOnlyDictionary<string, string> values)
     {
         _descriptor = descriptor;
-        Budget = budget;
         _values = values;
         foreach (string key in values.Keys)
             if (!descriptor.Parameters.Any(p => p.Name == key))
                 throw new ArgumentException($"press '{descriptor.Name}' has no parameter '{key}' (parameters: {string.Join(", ", descriptor.Parameters.Select(p => p.Name))})");
+        // Scorer presses list the shared head-budget parameters (ScorerPress.HeadBudgetParameters): part of the budget.
+        if (descriptor.Parameters.Any(p => p.Name == "head_budget"))
+        {
+            budget = budget with
+            {
+                HeadBudget = Choice("head_budget", "uniform", "adaptive") == "adaptive" ? HeadBudget.Adaptive : HeadBudget.Uniform,
+                AlphaSafeguard = Double("alpha_safeguard"),
+            };
+            try
+            {
+                budget.Validate();
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw new ArgumentException($"press '{descriptor.Name}': {e.Message}", e);
+            }
+        }
+        Budget = budget;
     }
 
-    /// <summary>The shared budget (compression ratio or token budget).</summary>
+    /// <summary>
+    /// The shared budget (compression ratio or token budget), with the head split (<c>head_budget</c>,
+    /// <c>alpha_safeguard</c>) for presses that list those parameters.
+    /// </summary>
     public CompressionBudget Budget { get; }
 
     /// <summary>An integer parameter (its default when not given).</summary>

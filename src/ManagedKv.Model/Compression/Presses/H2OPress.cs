@@ -140,7 +140,7 @@ public sealed class H2OPress : IKvPress
             var positions = context.Head(h).Positions;
             state.Extend(h, positions);
             var mean = Scratch(ref _groupMean, positions.Length);
-            AttentionScores.MeanOverHeads(statistics, h * group, group, mean);
+            AttentionScores.MeanOverHeads(context, statistics, h * group, group, mean);
             var sums = state.Sums[h];
             for (int i = 0; i < mean.Length; i++) sums[i] += mean[i];
         }

@@ -42,7 +42,7 @@ internal sealed class KvpressLagKvScorer : ScorerPress
         for (int start = Sink; start < end - Lag; start += Lag) // every full partition but the last, which is the final reference
         {
             var partition = scores.Slice(start, Lag);
-            LagKvScoring.ScorePartition(head, start, Lag, 1.0, partition);
+            LagKvScoring.ScorePartition(context, head, start, Lag, 1.0, partition);
             for (int i = 0; i < Lag; i++) partition[i] *= 0.5f; // (s_K + s_V)/2, in [0, 1]
             if (!CrossScoring) LagKvScoring.RankNormalise(partition);
         }

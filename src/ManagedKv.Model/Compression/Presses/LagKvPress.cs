@@ -186,7 +186,7 @@ public sealed class LagKvPress : IKvPress
             for (int i = 0; i < baseLen; i++) kept[k++] = i;
             for (int start = baseLen; start < tailStart; start += _lag)
             {
-                LagKvScoring.ScorePartition(head, start, _lag, _scoreVRatio, scores);
+                LagKvScoring.ScorePartition(context, head, start, _lag, _scoreVRatio, scores);
                 foreach (int i in TokenSelection.Select(scores, keep)) kept[k++] = start + i; // ascending, ties to the lower position
             }
             for (int i = tailStart; i < n; i++) kept[k++] = i;
