@@ -22,6 +22,24 @@ public sealed record CompressionBudget
     /// </summary>
     public double AlphaSafeguard { get; init; } = 0.2;
 
+    /// <summary>
+    /// Per-layer ratios (kvpress's PerLayerCompressionPress): layer l removes the fraction LayerCompression[l] instead
+    /// of <see cref="Compression"/>, one entry per layer. Scoring presses read it through
+    /// <see cref="KeepCount(int, int)"/>; null: every layer uses <see cref="Compression"/>.
+    /// </summary>
+    public IReadOnlyList<double>? LayerCompression { get; init; }
+
+    /// <summary>Tokens to keep out of <paramref name="tokens"/> in <paramref name="layer"/>: its own ratio when
+    /// <see cref="LayerCompression"/> is set, else <see cref="KeepCount(int)"/>.</summary>
+    /// <exception cref="InvalidOperationException">The per-layer ratios have no entry for <paramref name="layer"/>.</exception>
+    public int KeepCount(int tokens, int layer)
+    {
+        if (LayerCompression is not { } ratios) return KeepCount(tokens);
+        if ((uint)layer >= (uint)ratios.Count)
+            throw new InvalidOperationException($"layer_compression gives {ratios.Count} ratios but layer {layer} needs one (give one ratio per layer)");
+        return (int)(tokens * (1.0 - ratios[layer]));
+    }
+
     /// <summary>Tokens to keep out of <paramref name="tokens"/> (kvpress: int(n·(1 − ratio))).</summary>
     public int KeepCount(int tokens) =>
         TokenBudget is { } budget ? Math.Min(tokens, budget) : (int)(tokens * (1.0 - Compression));
@@ -32,6 +50,12 @@ public sealed record CompressionBudget
         if (!(Compression >= 0 && Compression < 1)) throw new ArgumentOutOfRangeException(nameof(Compression), Compression, "compression must be in [0, 1)");
         if (!(AlphaSafeguard >= 0 && AlphaSafeguard <= 1)) throw new ArgumentOutOfRangeException(nameof(AlphaSafeguard), AlphaSafeguard, "alpha_safeguard must be in [0, 1]");
         if (!Enum.IsDefined(HeadBudget)) throw new ArgumentOutOfRangeException(nameof(HeadBudget), HeadBudget, "unknown head budget");
+        if (LayerCompression is { } ratios)
+        {
+            if (TokenBudget is not null) throw new ArgumentException("layer_compression replaces the compression ratio; it cannot be combined with a token budget");
+            foreach (double r in ratios)
+                if (!(r >= 0 && r < 1)) throw new ArgumentOutOfRangeException(nameof(LayerCompression), r, "every layer_compression ratio must be in [0, 1)");
+        }
         if (TokenBudget is < 0) throw new ArgumentOutOfRangeException(nameof(TokenBudget), TokenBudget, "token budget must be ≥ 0");
     }
 }

@@ -19,19 +19,23 @@ public sealed class PressArguments
         foreach (string key in values.Keys)
             if (!descriptor.Parameters.Any(p => p.Name == key))
                 throw new ArgumentException($"press '{descriptor.Name}' has no parameter '{key}' (parameters: {string.Join(", ", descriptor.Parameters.Select(p => p.Name))})");
-        // Scorer presses list the shared head-budget parameters (ScorerPress.HeadBudgetParameters): part of the budget.
-        if (descriptor.Parameters.Any(p => p.Name == "head_budget"))
+        // Scorer presses list the shared budget parameters (ScorerPress.HeadBudgetParameters, LayerBudgetParameters):
+        // part of the budget.
+        bool heads = Declares("head_budget"), layers = Declares("layer_compression");
+        if (heads || layers)
         {
-            budget = budget with
-            {
-                HeadBudget = Choice("head_budget", "uniform", "adaptive") == "adaptive" ? HeadBudget.Adaptive : HeadBudget.Uniform,
-                AlphaSafeguard = Double("alpha_safeguard"),
-            };
+            if (heads)
+                budget = budget with
+                {
+                    HeadBudget = Choice("head_budget", "uniform", "adaptive") == "adaptive" ? HeadBudget.Adaptive : HeadBudget.Uniform,
+                    AlphaSafeguard = Double("alpha_safeguard"),
+                };
+            if (layers && Parse("layer_compression", ParseList) is { } ratios) budget = budget with { LayerCompression = ratios };
             try
             {
                 budget.Validate();
             }
-            catch (ArgumentOutOfRangeException e)
+            catch (ArgumentException e)
             {
                 throw new ArgumentException($"press '{descriptor.Name}': {e.Message}", e);
             }
@@ -62,6 +66,13 @@ public sealed class PressArguments
     /// <summary>A parameter whose value is one of <paramref name="choices"/> (e.g. a method variant).</summary>
     public string Choice(string name, params string[] choices) => Parse(name, s =>
         choices.Contains(s) ? s : throw new FormatException($"expected one of {string.Join(", ", choices)}"));
+
+    private bool Declares(string name) => _descriptor.Parameters.Any(p => p.Name == name);
+
+    /// <summary>A comma-separated list of numbers; empty text: none (null).</summary>
+    private static double[]? ParseList(string text) => text.Length == 0
+        ? null
+        : text.Split(',').Select(s => double.Parse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
 
     private T Parse<T>(string name, Func<string, T> parse)
     {

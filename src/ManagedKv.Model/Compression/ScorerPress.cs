@@ -27,7 +27,7 @@ public abstract class ScorerPress : IKvPress
     public abstract void Score(PressContext context, int kvHead, Span<float> scores);
 
     /// <summary>Tokens to keep in a head of <paramref name="tokens"/> tokens at this layer.</summary>
-    protected virtual int KeepCount(PressContext context, int tokens) => Budget.KeepCount(tokens);
+    protected virtual int KeepCount(PressContext context, int tokens) => Budget.KeepCount(tokens, context.Layer);
 
     /// <summary>Whether this layer is compressed at all (e.g. KNorm skips layers 0–1).</summary>
     protected virtual bool CompressesLayer(int layer) => true;
@@ -47,6 +47,16 @@ public abstract class ScorerPress : IKvPress
         new("head_budget", "uniform|adaptive", "uniform",
             "uniform: every KV head keeps its own budget; adaptive: AdaKV (Feng et al. 2024, arXiv:2407.11550), heads keep alpha_safeguard of their share and the rest of the layer's budget goes to the best scores across heads (ragged cache, really smaller)"),
         new("alpha_safeguard", "double", "0.2", "head_budget=adaptive: fraction in [0, 1] of its even share every head keeps"),
+    ];
+
+    /// <summary>
+    /// The per-layer budget parameter of scorer presses that use the base class's budget (not PyramidKV, whose
+    /// pyramid is its per-layer budget): <see cref="CompressionBudget.LayerCompression"/>.
+    /// </summary>
+    public static IReadOnlyList<PressParameter> LayerBudgetParameters { get; } =
+    [
+        new("layer_compression", "double list", "",
+            "per-layer compression ratios, comma-separated, one per layer (kvpress PerLayerCompressionPress); replaces --compression; empty: --compression for every layer"),
     ];
 
     /// <inheritdoc/>

@@ -32,6 +32,7 @@ public class SnapKvPress : ScorerPress
             new("window", "int", "64", "observation window: the last queries of the prompt whose attention scores the tokens; always kept"),
             new("kernel", "int", "5", "1-D average pooling kernel over the token axis (odd)"),
             .. HeadBudgetParameters,
+            .. LayerBudgetParameters,
         ],
         a => new SnapKvPress { Budget = a.Budget, Window = a.Int("window"), KernelSize = a.Int("kernel") });
 
