@@ -3,9 +3,11 @@ using System.Runtime.InteropServices;
 using ManagedKv.Cpu.Activations;
 using ManagedKv.Cpu.Kernels;
 using ManagedKv.Cpu.Ops;
+using ManagedKv.Cpu.Presses;
 using ManagedKv.Cpu.Threading;
 using ManagedKv.Gguf;
 using ManagedKv.Model.Cache;
+using ManagedKv.Model.Compression;
 using ManagedKv.Model.Inference;
 
 namespace ManagedKv.Cpu;
@@ -17,8 +19,10 @@ namespace ManagedKv.Cpu;
 /// into fixed blocks that depend only on tensor shapes and every output element is computed by the same code
 /// on whichever thread, so results are bit-identical for any thread count and from run to run. A warm backend
 /// allocates nothing per decoded token. Machines without AVX2/FMA fall back to the scalar oracle's dot products.
+/// Presses find vectorised kernels for their per-token work here (<see cref="IPressScoring"/>, folder Presses/),
+/// bit-identical to their scalar code; the portable backend leaves presses on their scalar code.
 /// </summary>
-public sealed unsafe class CpuBackend : IBackend
+public sealed unsafe class CpuBackend : IBackend, IPressScoring
 {
     private readonly WorkerPool _pool;
     private readonly bool _portable;
@@ -28,6 +32,7 @@ public sealed unsafe class CpuBackend : IBackend
     private readonly RowsWork _rows;
     private readonly RopeWork _rope = new();
     private readonly AttentionWork _attention;
+    private readonly PressKernels _presses = new();
     private readonly MatMulKernel?[] _kernels = new MatMulKernel?[64]; // by ggml type id, for weights prepared elsewhere
     private bool _disposed;
 
@@ -190,6 +195,22 @@ public sealed unsafe class CpuBackend : IBackend
         var xs = hx.Rows0(rows);
         TensorPrimitives.Add(xs, hy.Rows0(rows), xs);
     }
+
+    /// <inheritdoc/>
+    public bool TryScore(ScorerPress press, PressContext context, int kvHead, Span<float> scores) =>
+        !_portable && _presses.TryScore(press, context, kvHead, scores);
+
+    /// <inheritdoc/>
+    public bool TryMeanOverHeads(AttentionStatistics statistics, int firstHead, int count, Span<float> destination) =>
+        !_portable && _presses.TryMeanOverHeads(statistics, firstHead, count, destination);
+
+    /// <inheritdoc/>
+    public bool TryAveragePool(ReadOnlySpan<float> input, int kernel, Span<float> output) =>
+        !_portable && _presses.TryAveragePool(input, kernel, output);
+
+    /// <inheritdoc/>
+    public bool TryScoreLagPartitions(PressContext context, int kvHead, int start, int partitions, int lag, double scoreVRatio, Span<float> scores) =>
+        !_portable && _presses.TryScoreLagPartitions(context, kvHead, start, partitions, lag, scoreVRatio, scores);
 
     /// <summary>Stops the worker threads and frees the scratch memory.</summary>
     public void Dispose()

@@ -23,4 +23,7 @@ public sealed class ScoringBackend(IBackend inner, IPressScoring scoring) : Dele
     /// <inheritdoc/>
     public bool TryMeanOverHeads(AttentionStatistics statistics, int firstHead, int count, Span<float> destination) =>
         scoring.TryMeanOverHeads(statistics, firstHead, count, destination);
+
+    /// <inheritdoc/>
+    public bool TryAveragePool(ReadOnlySpan<float> input, int kernel, Span<float> output) => scoring.TryAveragePool(input, kernel, output);
 }

@@ -23,6 +23,9 @@ public sealed class PressesCommand : ICommand
     {
         args.ThrowOnUnused(0);
         stdout.WriteLine("Budgets: --compression C (fraction of tokens removed) or --token-budget N (tokens kept per head), where a press uses a budget.");
+        stdout.WriteLine("Per-head budgets: presses listing head_budget split each layer's budget evenly (uniform) or adaptively across KV heads");
+        stdout.WriteLine("  (--press-arg head_budget=adaptive: AdaKV, Feng et al. 2024, arXiv:2407.11550; heads keep different token counts);");
+        stdout.WriteLine("  presses listing layer_compression take one ratio per layer instead of --compression (--press-arg layer_compression=0.2,0.5,...).");
         foreach (var d in PressRegistry.All)
         {
             stdout.WriteLine();

@@ -5,7 +5,7 @@ namespace ManagedKv.Gpu.Presses;
 /// <summary>
 /// SnapKV's and PyramidKV's smoothing on the device (<see cref="Model.Compression.Presses.SnapKvPress"/>): the
 /// 1-D average pooling with zero padding of kernel/2 and every window divided by the kernel
-/// (<see cref="Model.Compression.AttentionScores.AveragePool"/>), applied to the per-query mean that
+/// (<see cref="Model.Compression.AttentionScores.AveragePool(ReadOnlySpan{float}, int, Span{float})"/>), applied to the per-query mean that
 /// <see cref="AttentionMeanKernel"/> writes. One thread per output sums its window in f64 in index order.
 /// </summary>
 internal static class SnapKvKernel

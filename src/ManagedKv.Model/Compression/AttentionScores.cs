@@ -16,30 +16,33 @@ public static class AttentionScores
     /// <param name="firstHead">First query head averaged.</param>
     /// <param name="count">Query heads averaged (a GQA group, or all heads of the layer).</param>
     /// <param name="destination">[tokens] the mean; tokens ≤ every averaged head's length.</param>
-    public static void MeanOverHeads(AttentionStatistics statistics, int firstHead, int count, Span<float> destination)
+    public static void MeanOverHeads(AttentionStatistics statistics, int firstHead, int count, Span<float> destination) =>
+        MeanOverHeads(statistics, firstHead, count, destination, 0);
+
+    /// <summary>
+    /// As <see cref="MeanOverHeads(AttentionStatistics, int, int, Span{float})"/> for the tokens from
+    /// <paramref name="firstToken"/> on: destination[j] is token firstToken + j (a kernel's scalar tail).
+    /// </summary>
+    public static void MeanOverHeads(AttentionStatistics statistics, int firstHead, int count, Span<float> destination, int firstToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstToken);
         for (int j = 0; j < destination.Length; j++)
         {
             double sum = 0;
-            for (int h = firstHead; h < firstHead + count; h++) sum += statistics.Sums(h)[j];
+            for (int h = firstHead; h < firstHead + count; h++) sum += statistics.Sums(h)[firstToken + j];
             destination[j] = (float)(sum / count);
         }
     }
 
     /// <summary>
-    /// <see cref="MeanOverHeads(AttentionStatistics, int, int, Span{float})"/> through the backend's kernel when it has
-    /// one (<see cref="IPressScoring.TryMeanOverHeads"/>), else the scalar code above.
+    /// As <see cref="MeanOverHeads(AttentionStatistics, int, int, Span{float})"/>, through the backend's kernel when
+    /// <paramref name="context"/>'s backend has one (<see cref="IPressScoring.TryMeanOverHeads"/>).
     /// </summary>
-    /// <param name="context">The layer's context (its backend may have a kernel).</param>
-    /// <param name="statistics">The kernel's sums.</param>
-    /// <param name="firstHead">First query head averaged.</param>
-    /// <param name="count">Query heads averaged.</param>
-    /// <param name="destination">[tokens] the mean.</param>
     public static void MeanOverHeads(PressContext context, AttentionStatistics statistics, int firstHead, int count, Span<float> destination)
     {
-        if (context.Backend is not IPressScoring fast || !fast.TryMeanOverHeads(statistics, firstHead, count, destination))
-            MeanOverHeads(statistics, firstHead, count, destination);
+        if (context.Backend is IPressScoring fast && fast.TryMeanOverHeads(statistics, firstHead, count, destination)) return;
+        MeanOverHeads(statistics, firstHead, count, destination);
     }
 
     /// <summary>
@@ -55,13 +58,37 @@ public static class AttentionScores
     {
         if (kernel < 1 || kernel % 2 == 0) throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "the pooling kernel must be odd and ≥ 1");
         if (output.Length != input.Length) throw new ArgumentException($"output holds {output.Length} values; the input {input.Length}", nameof(output));
+        for (int i = 0; i < input.Length; i++) output[i] = PoolAt(input, kernel, i);
+    }
+
+    /// <summary>
+    /// As <see cref="AveragePool(ReadOnlySpan{float}, int, Span{float})"/>, through the backend's kernel when
+    /// <paramref name="context"/>'s backend has one (<see cref="IPressScoring.TryAveragePool"/>).
+    /// </summary>
+    public static void AveragePool(PressContext context, ReadOnlySpan<float> input, int kernel, Span<float> output)
+    {
+        if (context.Backend is IPressScoring fast && fast.TryAveragePool(input, kernel, output)) return;
+        AveragePool(input, kernel, output);
+    }
+
+    /// <summary>
+    /// One output of <see cref="AveragePool(ReadOnlySpan{float}, int, Span{float})"/>: the in-range inputs of the
+    /// window around <paramref name="i"/> summed in double in index order, divided by <paramref name="kernel"/>.
+    /// </summary>
+    public static float PoolAt(ReadOnlySpan<float> input, int kernel, int i)
+    {
         int half = kernel / 2;
-        for (int i = 0; i < input.Length; i++)
-        {
-            double sum = 0;
-            for (int j = Math.Max(0, i - half); j <= Math.Min(input.Length - 1, i + half); j++) sum += input[j];
-            output[i] = (float)(sum / kernel);
-        }
+        double sum = 0;
+        for (int j = Math.Max(0, i - half); j <= Math.Min(input.Length - 1, i + half); j++) sum += input[j];
+        return (float)(sum / kernel);
+    }
+
+    /// <summary>Tokens of <paramref name="positions"/> (ascending) before <paramref name="position"/>.</summary>
+    public static int CountBefore(ReadOnlySpan<int> positions, int position)
+    {
+        int count = 0;
+        while (count < positions.Length && positions[count] < position) count++;
+        return count;
     }
 
     /// <summary>Query heads per KV head (the GQA group) of statistics read against <paramref name="context"/>'s cache.</summary>

@@ -3,14 +3,15 @@ using ManagedKv.Model.Inference;
 namespace ManagedKv.Model.Compression;
 
 /// <summary>
-/// Implemented by backends that have their own (vectorised or GPU) score kernels for some presses. The press
-/// file's scalar <see cref="ScorerPress.Score"/> stays the oracle: a kernel must produce the same plan, which
-/// the shared press matrix checks per backend. Presses that are not <see cref="ScorerPress"/>es reach kernels for
-/// their per-token work through the narrower hooks below (each defaults to "no kernel").
+/// Implemented by backends that have their own (vectorised or GPU) kernels for the per-token work of some presses.
+/// The scalar code in the press files stays the oracle: a kernel must produce the same plan (the CPU backend's
+/// kernels give bit-identical scores), which the shared press matrix checks per backend. Presses that are not
+/// <see cref="ScorerPress"/>es reach kernels through the narrower hooks below. Every member returns false when the
+/// backend has no kernel for the request; the caller then runs the scalar code.
 /// </summary>
 public interface IPressScoring
 {
-    /// <summary>Scores one head with a backend kernel; false when the backend has none for this press.</summary>
+    /// <summary>Scores one head of a <see cref="ScorerPress"/> with a backend kernel (as its <see cref="ScorerPress.Score"/>).</summary>
     bool TryScore(ScorerPress press, PressContext context, int kvHead, Span<float> scores);
 
     /// <summary>
@@ -30,11 +31,17 @@ public interface IPressScoring
 
     /// <summary>
     /// The mean of attention statistics over query heads (<see cref="AttentionScores.MeanOverHeads(AttentionStatistics, int, int, Span{float})"/>,
-    /// the oracle) computed by a backend kernel; false when the backend has none.
+    /// the oracle; H2O's accumulation, TOVA's and SnapKV's scores read it) computed by a backend kernel.
     /// </summary>
     /// <param name="statistics">The kernel's sums.</param>
     /// <param name="firstHead">First query head averaged.</param>
     /// <param name="count">Query heads averaged.</param>
     /// <param name="destination">[tokens] the mean.</param>
     bool TryMeanOverHeads(AttentionStatistics statistics, int firstHead, int count, Span<float> destination) => false;
+
+    /// <summary>
+    /// <see cref="AttentionScores.AveragePool(ReadOnlySpan{float}, int, Span{float})"/> with a backend kernel (SnapKV
+    /// and PyramidKV smooth their scores with it).
+    /// </summary>
+    bool TryAveragePool(ReadOnlySpan<float> input, int kernel, Span<float> output) => false;
 }

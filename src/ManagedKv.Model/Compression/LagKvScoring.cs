@@ -39,22 +39,7 @@ public static class LagKvScoring
         {
             var min = rented.AsSpan(0, width);   // [width]
             var scale = rented.AsSpan(width, width); // [width] 1/(max − min), or 0 for a zero range
-            min.Fill(double.PositiveInfinity);
-            scale.Fill(double.NegativeInfinity); // holds max until converted below
-            for (int r = 0; r < reference.Length; r += width)
-                for (int c = 0; c < width; c++)
-                {
-                    double x = reference[r + c];
-                    if (x < min[c]) min[c] = x;
-                    if (x > scale[c]) scale[c] = x;
-                }
-            for (int c = 0; c < width; c++)
-            {
-                double range = scale[c] - min[c];
-                scale[c] = range > 0 ? 1.0 / range : 0; // zero range: every normalised value becomes 0
-            }
-
-            double top = double.NegativeInfinity;
+            ChannelRange(reference, width, min, scale);
             for (int t = 0; t < tokens; t++)
             {
                 var row = partition.Slice(t * width, width);
@@ -67,20 +52,56 @@ public static class LagKvScoring
                     double d = (row[c] - min[c]) * scale[c] - mean;
                     squares += d * d;
                 }
-                double std = width > 1 ? Math.Sqrt(squares / (width - 1)) : 0;
-                scores[t] = std;
-                if (std > top) top = std;
+                scores[t] = width > 1 ? Math.Sqrt(squares / (width - 1)) : 0;
             }
-
-            // Softmax over the partition's tokens, shifted by the maximum for range safety.
-            double sum = 0;
-            for (int t = 0; t < tokens; t++) sum += scores[t] = Math.Exp(scores[t] - top);
-            for (int t = 0; t < tokens; t++) scores[t] /= sum;
+            Softmax(scores);
         }
         finally
         {
             ArrayPool<double>.Shared.Return(rented);
         }
+    }
+
+    /// <summary>
+    /// The per-channel normalisation of <see cref="StatesScore"/>: min_c over the reference's tokens and
+    /// 1/(max_c − min_c), or 0 where the range is zero. Summation-free, so any kernel computes the same bits.
+    /// </summary>
+    /// <param name="reference">[refTokens, width] rows.</param>
+    /// <param name="width">Channels per row.</param>
+    /// <param name="min">[width] receives min_c.</param>
+    /// <param name="scale">[width] receives 1/(max_c − min_c), or 0.</param>
+    public static void ChannelRange(ReadOnlySpan<float> reference, int width, Span<double> min, Span<double> scale)
+    {
+        min = min[..width];
+        scale = scale[..width];
+        min.Fill(double.PositiveInfinity);
+        scale.Fill(double.NegativeInfinity); // holds max until converted below
+        for (int r = 0; r < reference.Length; r += width)
+            for (int c = 0; c < width; c++)
+            {
+                double x = reference[r + c];
+                if (x < min[c]) min[c] = x;
+                if (x > scale[c]) scale[c] = x;
+            }
+        for (int c = 0; c < width; c++)
+        {
+            double range = scale[c] - min[c];
+            scale[c] = range > 0 ? 1.0 / range : 0; // zero range: every normalised value becomes 0
+        }
+    }
+
+    /// <summary>
+    /// The softmax of <see cref="StatesScore"/>, in place: exp(s − max), summed in token order, each divided by the
+    /// sum (shifted by the maximum for range safety).
+    /// </summary>
+    /// <param name="scores">[tokens] the deviations in, the probabilities out.</param>
+    public static void Softmax(Span<double> scores)
+    {
+        double top = double.NegativeInfinity;
+        foreach (double s in scores) if (s > top) top = s;
+        double sum = 0;
+        for (int t = 0; t < scores.Length; t++) sum += scores[t] = Math.Exp(scores[t] - top);
+        for (int t = 0; t < scores.Length; t++) scores[t] /= sum;
     }
 
     /// <summary>

@@ -15,14 +15,38 @@ public sealed class PressArguments
     internal PressArguments(PressDescriptor descriptor, CompressionBudget budget, IReadOnlyDictionary<string, string> values)
     {
         _descriptor = descriptor;
-        Budget = budget;
         _values = values;
         foreach (string key in values.Keys)
             if (!descriptor.Parameters.Any(p => p.Name == key))
                 throw new ArgumentException($"press '{descriptor.Name}' has no parameter '{key}' (parameters: {string.Join(", ", descriptor.Parameters.Select(p => p.Name))})");
+        // Scorer presses list the shared budget parameters (ScorerPress.HeadBudgetParameters, LayerBudgetParameters):
+        // part of the budget.
+        bool heads = Declares("head_budget"), layers = Declares("layer_compression");
+        if (heads || layers)
+        {
+            if (heads)
+                budget = budget with
+                {
+                    HeadBudget = Choice("head_budget", "uniform", "adaptive") == "adaptive" ? HeadBudget.Adaptive : HeadBudget.Uniform,
+                    AlphaSafeguard = Double("alpha_safeguard"),
+                };
+            if (layers && Parse("layer_compression", ParseList) is { } ratios) budget = budget with { LayerCompression = ratios };
+            try
+            {
+                budget.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"press '{descriptor.Name}': {e.Message}", e);
+            }
+        }
+        Budget = budget;
     }
 
-    /// <summary>The shared budget (compression ratio or token budget).</summary>
+    /// <summary>
+    /// The shared budget (compression ratio or token budget), with the head split (<c>head_budget</c>,
+    /// <c>alpha_safeguard</c>) for presses that list those parameters.
+    /// </summary>
     public CompressionBudget Budget { get; }
 
     /// <summary>An integer parameter (its default when not given).</summary>
@@ -42,6 +66,13 @@ public sealed class PressArguments
     /// <summary>A parameter whose value is one of <paramref name="choices"/> (e.g. a method variant).</summary>
     public string Choice(string name, params string[] choices) => Parse(name, s =>
         choices.Contains(s) ? s : throw new FormatException($"expected one of {string.Join(", ", choices)}"));
+
+    private bool Declares(string name) => _descriptor.Parameters.Any(p => p.Name == name);
+
+    /// <summary>A comma-separated list of numbers; empty text: none (null).</summary>
+    private static double[]? ParseList(string text) => text.Length == 0
+        ? null
+        : text.Split(',').Select(s => double.Parse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
 
     private T Parse<T>(string name, Func<string, T> parse)
     {

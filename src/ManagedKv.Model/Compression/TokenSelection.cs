@@ -2,7 +2,8 @@ namespace ManagedKv.Model.Compression;
 
 /// <summary>
 /// The selection every scoring press shares, written once: forced tokens (sinks, recent window) plus the
-/// top-k of the rest by score, ties broken by the lower position, returned in ascending index order.
+/// top-k of the rest by score, ties broken by the lower position, returned in ascending index order; and its
+/// adaptive form across the KV heads of a layer (AdaKV).
 /// </summary>
 public static class TokenSelection
 {
@@ -16,30 +17,100 @@ public static class TokenSelection
     /// <param name="recent">Trailing tokens always kept.</param>
     public static int[] Select(ReadOnlySpan<float> scores, int keep, int sinks = 0, int recent = 0)
     {
-        int n = scores.Length;
-        int forcedHead = Math.Min(Math.Max(sinks, 0), n);
-        int forcedTail = Math.Min(Math.Max(recent, 0), n - forcedHead);
-        keep = Math.Clamp(keep, forcedHead + forcedTail, n);
-        if (keep == n) return Enumerable.Range(0, n).ToArray();
+        var head = new Ranking(scores, keep, sinks, recent);
+        return head.Keep == scores.Length ? Enumerable.Range(0, scores.Length).ToArray() : head.Take(head.Keep - head.Forced);
+    }
 
-        int free = keep - forcedHead - forcedTail;
-        var middle = new int[n - forcedHead - forcedTail];
-        for (int i = 0; i < middle.Length; i++) middle[i] = forcedHead + i;
-        var keys = new float[middle.Length];
-        for (int i = 0; i < middle.Length; i++) keys[i] = float.IsNaN(scores[middle[i]]) ? float.NegativeInfinity : scores[middle[i]];
-        // Order: score descending, then index ascending: a total order, so the plan is a pure function of the scores.
-        Array.Sort(middle, (a, b) =>
+    /// <summary>
+    /// Adaptive per-head budgets (AdaKV, as kvpress's AdaKVPress with <paramref name="alpha"/> = alpha_safeguard):
+    /// head h keeps its forced tokens (sinks, recent window) and its best-scored tokens up to ⌊α·keep[h]⌋ in all
+    /// (the safeguard); the rest of the layer's budget Σ keep[h] goes to the highest remaining scores across every
+    /// head, ties to the lower head, then the lower position. Heads therefore keep different counts; the total is
+    /// the layer's budget.
+    /// </summary>
+    /// <param name="scores">[kvHeads][tokens of the head] higher = more important; NaN ranks lowest.</param>
+    /// <param name="keep">[kvHeads] each head's own budget (clamped to [forced, tokens] per head).</param>
+    /// <param name="alpha">The safeguard fraction in [0, 1].</param>
+    /// <param name="sinks">Leading tokens always kept in every head.</param>
+    /// <param name="recent">Trailing tokens always kept in every head.</param>
+    /// <returns>[kvHeads][kept] ascending indices.</returns>
+    public static int[][] SelectAcrossHeads(IReadOnlyList<ReadOnlyMemory<float>> scores, ReadOnlySpan<int> keep, double alpha, int sinks = 0, int recent = 0)
+    {
+        if (keep.Length != scores.Count) throw new ArgumentException($"{keep.Length} budgets for {scores.Count} heads", nameof(keep));
+        if (!(alpha >= 0 && alpha <= 1)) throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be in [0, 1]");
+        int heads = scores.Count;
+        var rankings = new Ranking[heads];
+        var taken = new int[heads]; // [kvHeads] ranked (non-forced) tokens kept so far
+        int remaining = 0;
+        var candidates = new List<(float Key, int Head, int Rank)>();
+        for (int h = 0; h < heads; h++)
         {
-            int c = keys[b - forcedHead].CompareTo(keys[a - forcedHead]);
-            return c != 0 ? c : a.CompareTo(b);
+            var r = rankings[h] = new Ranking(scores[h].Span, keep[h], sinks, recent);
+            // The safeguard counts the forced tokens, which kvpress pads with the maximum score (so they rank first).
+            taken[h] = Math.Clamp((int)(r.Keep * alpha) - r.Forced, 0, r.Keep - r.Forced);
+            remaining += r.Keep - r.Forced - taken[h];
+            for (int k = taken[h]; k < r.Order.Length; k++) candidates.Add((r.Keys[r.Order[k] - r.First], h, k));
+        }
+        // Score descending, then head, then rank within the head (= position among equal scores): a total order.
+        candidates.Sort((a, b) =>
+        {
+            int c = b.Key.CompareTo(a.Key);
+            if (c != 0) return c;
+            c = a.Head.CompareTo(b.Head);
+            return c != 0 ? c : a.Rank.CompareTo(b.Rank);
         });
-
-        var result = new int[keep];
-        int k = 0;
-        for (int i = 0; i < forcedHead; i++) result[k++] = i;
-        for (int i = 0; i < free; i++) result[k++] = middle[i];
-        for (int i = n - forcedTail; i < n; i++) result[k++] = i;
-        Array.Sort(result);
+        // Within a head the candidates arrive in rank order, so the first `remaining` of them extend each head's prefix.
+        for (int i = 0; i < remaining; i++) taken[candidates[i].Head]++;
+        var result = new int[heads][];
+        for (int h = 0; h < heads; h++) result[h] = rankings[h].Take(taken[h]);
         return result;
+    }
+
+    /// <summary>One head's tokens: the forced ones and the rest ranked by score (descending, ties to the lower index).</summary>
+    private readonly struct Ranking
+    {
+        public Ranking(ReadOnlySpan<float> scores, int keep, int sinks, int recent)
+        {
+            Count = scores.Length;
+            First = Math.Min(Math.Max(sinks, 0), Count);
+            Tail = Math.Min(Math.Max(recent, 0), Count - First);
+            Keep = Math.Clamp(keep, First + Tail, Count);
+            var order = new int[Count - First - Tail];
+            var keys = new float[order.Length];
+            for (int i = 0; i < order.Length; i++)
+            {
+                order[i] = First + i;
+                keys[i] = float.IsNaN(scores[First + i]) ? float.NegativeInfinity : scores[First + i];
+            }
+            int first = First;
+            // Order: score descending, then index ascending: a total order, so the plan is a pure function of the scores.
+            Array.Sort(order, (a, b) =>
+            {
+                int c = keys[b - first].CompareTo(keys[a - first]);
+                return c != 0 ? c : a.CompareTo(b);
+            });
+            Order = order;
+            Keys = keys;
+        }
+
+        public int Count { get; }    // tokens of the head
+        public int First { get; }    // leading forced tokens (sinks)
+        public int Tail { get; }     // trailing forced tokens (recent window)
+        public int Keep { get; }     // the head's own budget, clamped to [Forced, Count]
+        public int Forced => First + Tail;
+        public int[] Order { get; }  // [Count − Forced] non-forced indices, best first
+        public float[] Keys { get; } // [Count − Forced] sort keys by index − First (NaN → −∞)
+
+        /// <summary>The forced tokens and the <paramref name="ranked"/> best others, ascending.</summary>
+        public int[] Take(int ranked)
+        {
+            var result = new int[Forced + ranked];
+            int k = 0;
+            for (int i = 0; i < First; i++) result[k++] = i;
+            for (int i = 0; i < ranked; i++) result[k++] = Order[i];
+            for (int i = Count - Tail; i < Count; i++) result[k++] = i;
+            Array.Sort(result);
+            return result;
+        }
     }
 }

@@ -135,7 +135,7 @@ public sealed class LagKvModelTests
         var logits = run.Session.Prefill(prompt);
         var cache = run.Session.Cache;
 
-        Golden.Verify("presses", $"lagkv-L32-{model}-{ratio:0.###}", PressMatrixTests.Describe(run.Runner.History, cache));
+        Golden.Verify("presses", $"lagkv-L32-{model}-{ratio:0.###}", PressMatrix.Describe(run.Runner.History, cache));
 
         int expected = Eq12(prompt.Length, sink, lag, ratio);
         long perToken = cache.KeyDim * 4L + cache.ValueDim * 4L + sizeof(int);

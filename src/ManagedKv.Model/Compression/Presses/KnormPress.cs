@@ -9,7 +9,7 @@ public sealed class KnormPress : ScorerPress
 {
     /// <summary>Registry entry.</summary>
     public static PressDescriptor Descriptor { get; } = new("knorm", "keep tokens with the lowest key L2 norm", "Devoto et al., EMNLP 2024, arXiv:2406.11430",
-        [new("skip_layers", "int", "2", "leading layers left uncompressed (the paper skips 0 and 1)")],
+        [new("skip_layers", "int", "2", "leading layers left uncompressed (the paper skips 0 and 1)"), .. HeadBudgetParameters, .. LayerBudgetParameters],
         a => new KnormPress { Budget = a.Budget, SkipLayers = a.Int("skip_layers") });
 
     /// <inheritdoc/>

@@ -26,6 +26,7 @@ public sealed class PyramidKvPress : SnapKvPress
             new("window", "int", "64", "observation window, as snapkv; also the floor of the pyramid"),
             new("kernel", "int", "5", "1-D average pooling kernel over the token axis (odd)"),
             new("beta", "int", "20", "steepness: the last layer gets (max_cap − window)/beta tokens"),
+            .. HeadBudgetParameters,
         ],
         a => new PyramidKvPress { Budget = a.Budget, Window = a.Int("window"), KernelSize = a.Int("kernel"), Beta = a.Int("beta") });
 

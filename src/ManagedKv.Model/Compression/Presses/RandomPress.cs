@@ -8,7 +8,7 @@ public sealed class RandomPress : ScorerPress
 {
     /// <summary>Registry entry.</summary>
     public static PressDescriptor Descriptor { get; } = new("random", "keep a seeded random subset of tokens (baseline)", "kvpress RandomPress baseline",
-        [new("seed", "int", "0", "seed of the per-token random scores")],
+        [new("seed", "int", "0", "seed of the per-token random scores"), .. HeadBudgetParameters, .. LayerBudgetParameters],
         a => new RandomPress { Budget = a.Budget, Seed = a.Int("seed") });
 
     /// <inheritdoc/>

@@ -10,7 +10,7 @@ namespace ManagedKv.Model.Compression.Presses;
 /// <c>kernel</c> (5, the pooling kernel of kvpress and the authors' SnapKVCluster).
 /// <para>
 /// As kvpress's SnapKVPress: for each token before the window, its probability from each window query averaged
-/// over the window's queries, smoothed by <see cref="AttentionScores.AveragePool"/> (zero padding kernel/2, divided
+/// over the window's queries, smoothed by <see cref="AttentionScores.AveragePool(ReadOnlySpan{float}, int, Span{float})"/> (zero padding kernel/2, divided
 /// by the kernel) over the tokens before the window, and averaged over the GQA group (the same linear operations,
 /// taken group-first). The window is always kept (kvpress pads it with the maximum score); the rest of the budget
 /// goes to the highest scores, ties to the lower position. A budget smaller than the window keeps the window only.
@@ -31,6 +31,8 @@ public class SnapKvPress : ScorerPress
         [
             new("window", "int", "64", "observation window: the last queries of the prompt whose attention scores the tokens; always kept"),
             new("kernel", "int", "5", "1-D average pooling kernel over the token axis (odd)"),
+            .. HeadBudgetParameters,
+            .. LayerBudgetParameters,
         ],
         a => new SnapKvPress { Budget = a.Budget, Window = a.Int("window"), KernelSize = a.Int("kernel") });
 
@@ -72,17 +74,16 @@ public class SnapKvPress : ScorerPress
     {
         var statistics = context.RequireStatistics(Name);
         var positions = context.Head(kvHead).Positions;
-        int prefix = 0; // tokens before the observation window (positions ascend)
-        while (prefix < positions.Length && positions[prefix] < statistics.Queries.Start) prefix++;
+        int prefix = AttentionScores.CountBefore(positions, statistics.Queries.Start); // tokens before the observation window
         int group = AttentionScores.GroupSize(statistics, context);
         float[] rented = ArrayPool<float>.Shared.Rent(Math.Max(prefix, 1));
         try
         {
             var mean = rented.AsSpan(0, prefix); // [prefix] attention averaged over the window's queries and the group
-            AttentionScores.MeanOverHeads(statistics, kvHead * group, group, mean);
+            AttentionScores.MeanOverHeads(context, statistics, kvHead * group, group, mean);
             float queries = statistics.Queries.Count;
             for (int i = 0; i < prefix; i++) mean[i] /= queries;
-            AttentionScores.AveragePool(mean, _kernel, scores[..prefix]);
+            AttentionScores.AveragePool(context, mean, _kernel, scores[..prefix]);
         }
         finally
         {

@@ -9,7 +9,7 @@ public sealed class StreamingLlmPress : ScorerPress
 {
     /// <summary>Registry entry.</summary>
     public static PressDescriptor Descriptor { get; } = new("streaming_llm", "attention sinks + recent window", "Xiao et al., ICLR 2024, arXiv:2309.17453",
-        [new("sinks", "int", "4", "leading tokens always kept")],
+        [new("sinks", "int", "4", "leading tokens always kept"), .. HeadBudgetParameters, .. LayerBudgetParameters],
         a => new StreamingLlmPress { Budget = a.Budget, Sinks = a.Int("sinks") });
 
     /// <inheritdoc/>

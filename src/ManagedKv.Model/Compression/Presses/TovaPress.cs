@@ -63,11 +63,11 @@ public sealed class TovaPress : ScorerPress
     {
         var statistics = context.RequireStatistics(Name);
         if (AttentionScores.HeadsAligned(context))
-            AttentionScores.MeanOverHeads(statistics, 0, statistics.QueryHeadCount, scores);
+            AttentionScores.MeanOverHeads(context, statistics, 0, statistics.QueryHeadCount, scores);
         else
         {
             int group = AttentionScores.GroupSize(statistics, context);
-            AttentionScores.MeanOverHeads(statistics, kvHead * group, group, scores);
+            AttentionScores.MeanOverHeads(context, statistics, kvHead * group, group, scores);
         }
     }
 }

@@ -1,7 +1,7 @@
 using ManagedKv.Model.Cache;
 using ManagedKv.Model.Cache.Kivi;
 
-namespace ManagedKv.Model.Tests.Compression;
+namespace ManagedKv.TestKit;
 
 /// <summary>
 /// The byte formula a KV storage must report, written out independently of the storage classes: dense rows cost
@@ -9,7 +9,7 @@ namespace ManagedKv.Model.Tests.Compression;
 /// scale per group (keys: per channel of each token group, plus the group's 4-byte start; values: per channel group
 /// of each token) and the dense tail.
 /// </summary>
-internal static class KiviBytes
+public static class KiviBytes
 {
     public static long Expected(KvRows rows) => rows switch
     {
