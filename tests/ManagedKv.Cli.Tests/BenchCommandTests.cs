@@ -24,7 +24,8 @@ public sealed class BenchCommandTests
         Assert.AreEqual("1.000", Cells(rows[0])[ratioColumn]);
         Assert.AreEqual($"{(16 + 4) / 36.0:F3}", Cells(rows[1])[ratioColumn]);
         Assert.AreEqual($"{(8 + 4) / 36.0:F3}", Cells(rows[2])[ratioColumn]);
-        StringAssert.Contains(r.Stderr, "[4/4] kivi");
+        StringAssert.Contains(r.Stderr, "[warm-up 4/4] kivi");
+        StringAssert.Contains(r.Stderr, "[rep 1/1] kivi");
     }
 
     [TestMethod]

@@ -6,10 +6,12 @@ using ManagedKv.Model.Inference;
 namespace ManagedKv.Cli.Benchmarking;
 
 /// <summary>
-/// Measures one press configuration: each repetition resets the sequence, prefills <c>prompt</c> through a fresh
+/// Measures press configurations: each repetition resets the sequence, prefills <c>prompt</c> through a fresh
 /// <see cref="Model.Compression.PressRunner"/> and decodes <c>decodeTokens</c> tokens at that depth. The press overhead
 /// is the runner's own clock over the same prefill's wall time (a ratio within one run, so machine noise common to
 /// both cancels). With a <see cref="TimedBackend"/> the decode's attention time is read from its counters.
+/// <see cref="Run"/> interleaves the configurations repetition by repetition, so a machine whose load drifts during
+/// a long sweep slows every row alike instead of whichever configuration ran at the busy moment.
 /// </summary>
 /// <param name="model">The model (bound to <paramref name="profiler"/> when profiling).</param>
 /// <param name="prompt">The prompt tokens prefilled each repetition.</param>
@@ -17,29 +19,40 @@ namespace ManagedKv.Cli.Benchmarking;
 /// <param name="profiler">The model's backend when it is a profiling decorator, else null.</param>
 public sealed class PressBenchmark(Transformer model, int[] prompt, int decodeTokens, TimedBackend? profiler)
 {
-    /// <summary>Runs <paramref name="repetitions"/> timed repetitions after one untimed warm-up.</summary>
-    /// <param name="options">The configuration (presses, ratio, arguments).</param>
-    /// <param name="repetitions">Timed repetitions.</param>
-    /// <param name="progress">Told one line per repetition (stderr in the CLI).</param>
-    public IReadOnlyList<PressRun> Run(PressOptions options, int repetitions, Action<string> progress)
+    private readonly Session _session = new(model); // one cache for every configuration: reset before each run
+
+    /// <summary>
+    /// Warms every configuration up once (untimed), then runs <paramref name="repetitions"/> rounds, each measuring
+    /// every configuration once in order; returns the runs per configuration.
+    /// </summary>
+    /// <param name="sweep">The configurations (presses, ratio, arguments).</param>
+    /// <param name="repetitions">Timed repetitions per configuration.</param>
+    /// <param name="progress">Told one line per run (stderr in the CLI).</param>
+    public IReadOnlyList<PressRun>[] Run(IReadOnlyList<PressOptions> sweep, int repetitions, Action<string> progress)
     {
-        var session = new Session(model);
-        // Warm-up: JIT of the forward pass and the press code, page-in of the weights.
-        Once(session, options, prompt.AsSpan(0, Math.Min(prompt.Length, 2 * model.MaxBatch)), Math.Min(decodeTokens, 2));
-        var runs = new List<PressRun>(repetitions);
-        for (int r = 0; r < repetitions; r++)
+        var runs = new List<PressRun>[sweep.Count];
+        for (int i = 0; i < sweep.Count; i++)
         {
-            var run = Once(session, options, prompt, decodeTokens);
-            runs.Add(run);
-            progress($"{options.Label} c={options.Compression:0.###} rep {r + 1}/{repetitions}: pp {prompt.Length / run.PrefillSeconds:F1} t/s, " +
-                     $"press {run.PrefillPressSeconds * 1e3:F1} ms ({100 * run.PrefillPressSeconds / run.PrefillSeconds:F2}%)" +
-                     (decodeTokens > 0 ? $", tg {decodeTokens / run.DecodeSeconds:F2} t/s" : ""));
+            // Warm-up: JIT of the forward pass and the press code, page-in of the weights.
+            progress($"[warm-up {i + 1}/{sweep.Count}] {sweep[i].Label}");
+            Once(sweep[i], prompt.AsSpan(0, Math.Min(prompt.Length, model.MaxBatch)), Math.Min(decodeTokens, 2));
+            runs[i] = new List<PressRun>(repetitions);
         }
+        for (int r = 0; r < repetitions; r++)
+            for (int i = 0; i < sweep.Count; i++)
+            {
+                var run = Once(sweep[i], prompt, decodeTokens);
+                runs[i].Add(run);
+                progress($"[rep {r + 1}/{repetitions}] {sweep[i].Label} c={sweep[i].Compression:0.###}: pp {prompt.Length / run.PrefillSeconds:F1} t/s, " +
+                         $"press {run.PrefillPressSeconds * 1e3:F1} ms ({100 * run.PrefillPressSeconds / run.PrefillSeconds:F2}%)" +
+                         (decodeTokens > 0 ? $", tg {decodeTokens / run.DecodeSeconds:F2} t/s" : ""));
+            }
         return runs;
     }
 
-    private PressRun Once(Session session, PressOptions options, ReadOnlySpan<int> tokens, int decode)
+    private PressRun Once(PressOptions options, ReadOnlySpan<int> tokens, int decode)
     {
+        var session = _session;
         session.Reset();
         // A fresh runner and presses each time: presses with per-sequence state (LagKV) start clean.
         var runner = options.CreateRunner(model.Config) ?? throw new CliException("no press to benchmark");

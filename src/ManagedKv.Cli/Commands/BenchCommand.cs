@@ -140,12 +140,8 @@ public sealed class BenchCommand : ICommand
     private static void RunPresses(IReadOnlyList<PressOptions> sweep, PressBenchmark benchmark, ModelOptions model, ModelSource source,
         IBackend backend, int nPrompt, int nGen, int reps, TextWriter stdout, TextWriter stderr)
     {
-        var results = new List<(PressOptions Options, IReadOnlyList<PressRun> Runs)>();
-        for (int i = 0; i < sweep.Count; i++)
-        {
-            stderr.WriteLine($"[{i + 1}/{sweep.Count}] {sweep[i].Label}");
-            results.Add((sweep[i], benchmark.Run(sweep[i], reps, line => stderr.WriteLine("  " + line))));
-        }
+        var measured = benchmark.Run(sweep, reps, stderr.WriteLine);
+        var results = sweep.Select((options, i) => (Options: options, Runs: measured[i])).ToList();
 
         bool profiled = results[0].Runs[0].DecodeAttentionSeconds is not null;
         bool decoded = nGen > 0;
@@ -154,7 +150,7 @@ public sealed class BenchCommand : ICommand
             : null;
         stdout.WriteLine($"{Path.GetFileName(model.DisplayName)} ({source.WeightBytes / (double)(1 << 20):F2} MiB, {source.ParameterCount / 1e6:F2} M params), " +
                          $"backend {backend.Name}, {model.Threads} threads: pp{nPrompt} with the press" + (decoded ? $", then tg{nGen} at depth {nPrompt}" : "") +
-                         $"; {reps} repetitions, mean ± sd");
+                         $"; {reps} repetitions (interleaved across rows), mean ± sd");
         stdout.WriteLine();
         var header = new List<string> { "press", "compression", "pp t/s", "press ms", "press % of pp" };
         if (decoded) header.AddRange(["tg t/s", "press % of tg"]);
