@@ -8,7 +8,7 @@ namespace ManagedKv.Benchmarks;
 /// <summary>
 /// <see cref="CpuBackend.Attention"/> at 4k cached tokens, SmolLM2-135M's shape, 2 threads: one decode row, and the
 /// last 512-row micro-batch of a 4096-token prefill. <see cref="Plain"/> is the no-press path (statistics = null);
-/// built with <c>-p:BeforeStatistics=true</c> it compiles against commits without the statistics option, which is
+/// in a checkout without the statistics option the project builds it alone (BeforeStatistics), which is
 /// how the "no slower than before" comparison is made. <c>WithStatistics</c> sums every query row's
 /// probabilities (the most statistics work a press can ask for).
 /// </summary>
