@@ -70,11 +70,20 @@ public sealed class CommandLine
     public double Double(double fallback, double min, double max, params string[] names)
     {
         string? s = String(names);
-        if (s is null) return fallback;
-        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v < min || v > max || double.IsNaN(v))
-            throw new CliException($"{names[^1]} expects a number in [{min}, {max}], got '{s}'");
-        return v;
+        return s is null ? fallback : ParseDouble(s, min, max, names[^1]);
     }
+
+    /// <summary>A comma-separated list of floating-point values within [min, max] (e.g. <c>0.5,0.75</c>).</summary>
+    public IReadOnlyList<double> DoubleList(double fallback, double min, double max, params string[] names)
+    {
+        string? s = String(names);
+        return s is null ? [fallback] : s.Split(',').Select(item => ParseDouble(item.Trim(), min, max, names[^1])).ToList();
+    }
+
+    private static double ParseDouble(string s, double min, double max, string name) =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= min && v <= max && !double.IsNaN(v)
+            ? v
+            : throw new CliException($"{name} expects a number in [{min}, {max}], got '{s}'");
 
     /// <summary>Rejects options the command never read and positionals beyond <paramref name="maxPositionals"/>.</summary>
     public void ThrowOnUnused(int maxPositionals)

@@ -4,7 +4,10 @@ namespace ManagedKv.Model.Compression.Presses;
 public sealed class FullPress : IKvPress
 {
     /// <summary>Registry entry.</summary>
-    public static PressDescriptor Descriptor { get; } = new("full", "no compression: the full cache (baseline)", "-", [], _ => new FullPress()) { UsesBudget = false };
+    public static PressDescriptor Descriptor { get; } = new("full", "no compression: the full cache (baseline)", "-", [], _ => new FullPress())
+    {
+        UsesBudget = false,
+    };
 
     /// <inheritdoc/>
     public string Name => "full";

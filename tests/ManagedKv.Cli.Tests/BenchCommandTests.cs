@@ -1,0 +1,88 @@
+using ManagedKv.Cli.Infrastructure;
+using ManagedKv.Model.Compression;
+
+namespace ManagedKv.Cli.Tests;
+
+/// <summary><c>bench</c>'s compression and profiling options on the embedded stories260K (tiny runs; no timing asserted).</summary>
+[TestClass]
+public sealed class BenchCommandTests
+{
+    [TestMethod]
+    public void PressSweepWritesOneRowPerConfigurationWithTheCacheRatio()
+    {
+        var r = CliRunner.Run("bench", "-p", "32", "-n", "4", "-r", "1", "--press", "full,streaming_llm,kivi",
+            "--compression", "0.5,0.75", "--press-arg", "sinks=2", "--profile");
+        Assert.AreEqual(0, r.ExitCode, r.Stderr);
+        var rows = r.Stdout.Split('\n').Where(l => l.StartsWith("| ") && !l.StartsWith("| press") && !l.StartsWith("| ---")).ToList();
+        CollectionAssert.AreEqual(new[] { "full", "streaming_llm", "streaming_llm", "kivi" }, rows.Select(Cells).Select(c => c[0]).ToList());
+        CollectionAssert.AreEqual(new[] { "–", "0.5", "0.75", "–" }, rows.Select(Cells).Select(c => c[1]).ToList(), "presses that ignore the ratio run once");
+        StringAssert.Contains(r.Stdout, "attention % of tg");
+        StringAssert.Contains(r.Stdout, "pp32 with the press, then tg4 at depth 32");
+        // StreamingLLM keeps int(32·(1 − c)) prompt tokens per head, then appends the 4 decoded ones; every token costs
+        // the same bytes, so the cache holds (kept + 4) / (32 + 4) of the full cache's bytes.
+        int ratioColumn = Cells(r.Stdout.Split('\n').First(l => l.StartsWith("| press"))).IndexOf("cache ÷ full");
+        Assert.AreEqual("1.000", Cells(rows[0])[ratioColumn]);
+        Assert.AreEqual($"{(16 + 4) / 36.0:F3}", Cells(rows[1])[ratioColumn]);
+        Assert.AreEqual($"{(8 + 4) / 36.0:F3}", Cells(rows[2])[ratioColumn]);
+        StringAssert.Contains(r.Stderr, "[warm-up 4/4] kivi");
+        StringAssert.Contains(r.Stderr, "[rep 1/1] kivi");
+    }
+
+    [TestMethod]
+    public void ProfileWithoutPressesWritesTheOperationTable()
+    {
+        var r = CliRunner.Run("bench", "-p", "16", "-n", "4", "-r", "1", "--profile");
+        Assert.AreEqual(0, r.ExitCode, r.Stderr);
+        StringAssert.Contains(r.Stdout, "| operation | pp16 ms | pp16 share | tg4 ms | tg4 share |");
+        StringAssert.Contains(r.Stdout, "| Attention | ");
+        StringAssert.Contains(r.Stdout, "| MatMul | ");
+        StringAssert.Contains(r.Stdout, "| outside the backend | ");
+    }
+
+    [TestMethod]
+    public void SweepExpandsAllCompositionsRatiosAndArguments()
+    {
+        var line = new CommandLine(["--press", "all,lagkv+kivi", "--compression", "0.5,0.75", "--press-arg", "lag=64"], new HashSet<string>());
+        var sweep = PressOptions.ParseSweep(line);
+        line.ThrowOnUnused(0);
+        var expected = new List<(string, double)>();
+        foreach (var d in PressRegistry.All)
+            if (d.UsesBudget) expected.AddRange([(d.Name, 0.5), (d.Name, 0.75)]);
+            else expected.Add((d.Name, 0.5));
+        expected.AddRange([("lagkv+kivi", 0.5), ("lagkv+kivi", 0.75)]);
+        CollectionAssert.AreEqual(expected, sweep.Select(o => (o.Label, o.Compression)).ToList());
+        using var source = Model.Loading.ModelSource.Open(ManagedKv.TestKit.TestData.Path("stories260K.gguf"));
+        foreach (var options in sweep)
+        {
+            bool lagkv = options.Names.Contains("lagkv");
+            Assert.AreEqual(lagkv ? "64" : null, options.Arguments.GetValueOrDefault("lag"), options.Label);
+            Assert.IsNotNull(options.CreateRunner(source.Config));
+        }
+    }
+
+    [TestMethod]
+    public void RepeatedPressFlagsAreOneComposition()
+    {
+        var sweep = PressOptions.ParseSweep(new CommandLine(["--press", "lagkv", "--press", "kivi", "--compression", "0.75"], new HashSet<string>()));
+        Assert.AreEqual(1, sweep.Count);
+        CollectionAssert.AreEqual(new[] { "lagkv", "kivi" }, sweep[0].Names.ToArray());
+        Assert.AreEqual(0.75, sweep[0].Compression);
+        Assert.AreEqual(0, PressOptions.ParseSweep(new CommandLine([], new HashSet<string>())).Count);
+    }
+
+    [TestMethod]
+    [DataRow(new[] { "--press", "lagkv,knorm", "--press", "kivi" }, "takes a single --press")]
+    [DataRow(new[] { "--press", "all", "--press-arg", "nosuch=1" }, "no chosen press has a parameter 'nosuch'")]
+    [DataRow(new[] { "--press", "knorm,nosuch" }, "unknown press 'nosuch'")]
+    [DataRow(new[] { "--press", "knorm", "--compression", "0.5,x" }, "--compression expects a number in [0, 0.999999], got 'x'")]
+    [DataRow(new[] { "--press", "full", "-p", "0" }, "--press needs a prompt")]
+    [DataRow(new[] { "--press", "full", "-p", "2000", "-n", "100" }, "-p 2000 + -n 100 exceeds the context length 2048")]
+    public void BadBenchFlagsAreOneLineErrors(string[] flags, string message)
+    {
+        var r = CliRunner.Run(["bench", "-r", "1", .. flags]);
+        Assert.AreEqual(2, r.ExitCode, r.Stderr);
+        StringAssert.Contains(r.Stderr, message);
+    }
+
+    private static List<string> Cells(string row) => row.Trim().Trim('|').Split('|').Select(c => c.Trim()).ToList();
+}
