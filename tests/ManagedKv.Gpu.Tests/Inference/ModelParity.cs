@@ -19,19 +19,24 @@ internal static class ModelParity
     /// </summary>
     public const float RelativeTolerance = 1.5e-2f;
 
-    private static readonly Lazy<GpuBackend> SharedCpuAccelerator = new(() => new GpuBackend(GpuDeviceKind.Cpu));
-
     public static string ModelPath(string model) =>
         model == "stories260K" ? TestData.Path("stories260K.gguf") : TestData.Path("models", model + ".gguf");
 
     /// <summary>Prefill then <paramref name="steps"/> greedy decode steps on both backends; asserts equal tokens and close logits.</summary>
     public static void AssertSameGreedyRun(string model, GpuDeviceKind device, int steps)
     {
+        if (device == GpuDeviceKind.Cpu) SharedCpuAccelerator.Use(gpu => AssertSameGreedyRun(model, gpu, steps));
+        else
+        {
+            using var gpu = new GpuBackend(device);
+            AssertSameGreedyRun(model, gpu, steps);
+        }
+    }
+
+    private static void AssertSameGreedyRun(string model, GpuBackend gpuBackend, int steps)
+    {
         using var source = ModelSource.Open(ModelPath(model));
         using var cpuBackend = new CpuBackend(1);
-        // One backend for every model on the CPU accelerator: kernels compile once per accelerator (seconds each).
-        using var owned = device == GpuDeviceKind.Cpu ? null : new GpuBackend(device);
-        var gpuBackend = owned ?? SharedCpuAccelerator.Value;
         using var cpuModel = new Transformer(source, cpuBackend, maxBatch: 8);
         using var gpuModel = new Transformer(source, gpuBackend, maxBatch: 8);
         var cpu = new Session(cpuModel);
@@ -61,6 +66,7 @@ internal static class ModelParity
             Assert.IsTrue(float.IsFinite(actual[i]), $"{what}: value {i} is {actual[i]}");
             worst = MathF.Max(worst, MathF.Abs(expected[i] - actual[i]));
         }
+        Console.WriteLine($"{what}: max |Δ| {worst} = {worst / (1 + scale):G3} · (1 + {scale})");
         Assert.IsTrue(worst <= RelativeTolerance * (1 + scale), $"{what}: max |Δ| {worst} exceeds {RelativeTolerance} · (1 + {scale})");
     }
 
