@@ -10,6 +10,10 @@ namespace ManagedKv.Gpu.Tests;
 /// <see cref="Model.Compression.IPressScoring"/>) against the CPU oracle for every registered press at compression 0.5,
 /// one test per model (<see cref="ParityCheck"/>): identical plans and greedy tokens, logits within tolerance. Runs
 /// on ILGPU's CPU accelerator; the CUDA variant is inconclusive where there is no CUDA device.
+/// <para>
+/// Cost: the simulator needs about a minute (on a loaded 2-core machine) per press for the 201-token prefill of
+/// stories260K, so these two tests dominate the project's run time; every press passed on stories260K when measured.
+/// </para>
 /// </summary>
 [TestClass]
 public sealed class GpuBackendParityTests
@@ -39,8 +43,12 @@ public sealed class GpuBackendParityTests
     private void CheckOnCpuAccelerator(string model) =>
         SharedCpuAccelerator.Use(gpu => Check(model, () => new ScoringBackend(gpu, gpu)));
 
+    /// <summary>
+    /// Two greedy steps: the prefill's plans (and the first decode step's, for presses that act while decoding) on
+    /// the 201-token prompt; the simulator is slow, and more steps only repeat the same kernels.
+    /// </summary>
     private void Check(string model, Func<IBackend> candidate)
     {
-        foreach (var r in ParityCheck.AssertEveryPress(model, candidate, Oracle)) TestContext.WriteLine(r.ToString());
+        foreach (var r in ParityCheck.AssertEveryPress(model, candidate, Oracle, steps: 2)) TestContext.WriteLine(r.ToString());
     }
 }
