@@ -5,7 +5,9 @@ using ManagedKv.Gguf;
 using ManagedKv.Gpu.Cache;
 using ManagedKv.Gpu.Device;
 using ManagedKv.Gpu.Kernels;
+using ManagedKv.Gpu.Presses;
 using ManagedKv.Model.Cache;
+using ManagedKv.Model.Compression;
 using ManagedKv.Model.Inference;
 
 namespace ManagedKv.Gpu;
@@ -22,8 +24,12 @@ namespace ManagedKv.Gpu;
 /// Q8 quantisation downstream of such a difference). Heads whose storage a plan switched to KIVI or merged pairs
 /// are read back into a temporary device copy per attention call (correct, not fast).
 /// </para>
+/// <para>
+/// Presses score on the same accelerator: every <see cref="IPressScoring"/> member is delegated to a
+/// <see cref="GpuPressScoring"/> the backend owns (its kernels compile on first use).
+/// </para>
 /// </summary>
-public sealed class GpuBackend : IBackend
+public sealed class GpuBackend : IBackend, IPressScoring
 {
     /// <summary>Tokens per attention split (the flash-decoding work unit).</summary>
     private const int AttentionChunk = 256;
@@ -33,6 +39,7 @@ public sealed class GpuBackend : IBackend
 
     private readonly GpuDevice _device;
     private readonly KernelSet _k;
+    private readonly GpuPressScoring _scoring;
     private readonly List<IDisposable> _owned = [];
     private readonly ConditionalWeakTable<KvCache, GpuKvStore> _stores = [];
     private readonly Scratch<float> _act, _actSums, _ropeCos, _ropeSin, _attnP, _attnPartial, _attnTotals, _statSums;
@@ -50,6 +57,7 @@ public sealed class GpuBackend : IBackend
         _device = GpuDevice.Open(device);
         var a = _device.Accelerator;
         _k = new KernelSet(a);
+        _scoring = new GpuPressScoring(a); // the device's context has EnableAlgorithms(), which its kernels need
         _act = new(a); _actSums = new(a); _ropeCos = new(a); _ropeSin = new(a);
         _attnP = new(a); _attnPartial = new(a); _attnTotals = new(a); _statSums = new(a);
         _tokens = new(a); _visible = new(a); _counted = new(a);
@@ -63,6 +71,18 @@ public sealed class GpuBackend : IBackend
 
     /// <summary>Which device this backend runs on.</summary>
     public GpuDeviceKind DeviceKind => _device.Kind;
+
+    /// <inheritdoc/>
+    public bool TryScore(ScorerPress press, PressContext context, int kvHead, Span<float> scores) =>
+        _scoring.TryScore(press, context, kvHead, scores);
+
+    /// <inheritdoc/>
+    public bool TryScoreLagPartitions(PressContext context, int kvHead, int start, int partitions, int lag, double scoreVRatio, Span<float> scores) =>
+        _scoring.TryScoreLagPartitions(context, kvHead, start, partitions, lag, scoreVRatio, scores);
+
+    /// <inheritdoc/>
+    public bool TryMeanOverHeads(AttentionStatistics statistics, int firstHead, int count, Span<float> destination) =>
+        _scoring.TryMeanOverHeads(statistics, firstHead, count, destination);
 
     /// <inheritdoc/>
     public KvCache CreateCache(int layers, int kvHeads, int keyDim, int valueDim, KvStorageType storage)
@@ -434,7 +454,7 @@ public sealed class GpuBackend : IBackend
         _disposed = true;
         Accelerator.Synchronize();
         foreach (var o in _owned) o.Dispose();
-        foreach (var s in new IDisposable[] { _act, _actSums, _ropeCos, _ropeSin, _attnP, _attnPartial, _attnTotals, _statSums, _tokens, _visible, _counted, _k })
+        foreach (var s in new IDisposable[] { _scoring, _act, _actSums, _ropeCos, _ropeSin, _attnP, _attnPartial, _attnTotals, _statSums, _tokens, _visible, _counted, _k })
             s.Dispose();
         _device.Dispose();
     }

@@ -17,6 +17,11 @@ public class DelegatingBackend(IBackend inner) : IBackend
     public virtual string Name => inner.Name;
 
     /// <inheritdoc/>
+    /// <remarks>Forwarded too: a backend with its own cache storage (the GPU's device rows) must keep it behind a wrapper.</remarks>
+    public virtual KvCache CreateCache(int layers, int kvHeads, int keyDim, int valueDim, KvStorageType storage) =>
+        inner.CreateCache(layers, kvHeads, keyDim, valueDim, storage);
+
+    /// <inheritdoc/>
     public virtual DeviceTensor Allocate(int rows, int cols) => inner.Allocate(rows, cols);
 
     /// <inheritdoc/>
