@@ -28,15 +28,19 @@ public static class ParityCheck
     /// <param name="compression">The compression ratio of every press.</param>
     /// <param name="steps">Greedy tokens compared.</param>
     /// <param name="tolerance">Relative logit tolerance.</param>
+    /// <param name="promptTokens">Leading tokens of the story prompt used (all 201 by default; slow backends use fewer).</param>
+    /// <param name="arguments">Press arguments (default <see cref="Arguments"/>).</param>
     public static IReadOnlyList<PressParityResult> EveryPress(string model, Func<IBackend> candidate, Func<IBackend> oracle,
-        double compression = 0.5, int steps = 8, double tolerance = 1e-3)
+        double compression = 0.5, int steps = 8, double tolerance = 1e-3, int promptTokens = int.MaxValue,
+        IReadOnlyDictionary<string, string>? arguments = null)
     {
         var golden = LlamaCppGolden.Load(model);
         using var source = ModelSource.Open(golden.ModelPath);
         var parity = new BackendParity(source, candidate, oracle) { Tolerance = tolerance };
-        int[] prompt = golden.PromptTokens("story");
+        int[] story = golden.PromptTokens("story");
+        int[] prompt = story[..Math.Min(promptTokens, story.Length)];
         var budget = new CompressionBudget { Compression = compression };
-        return PressRegistry.All.Select(d => parity.Compare(d, budget, Arguments, prompt, steps)).ToList();
+        return PressRegistry.All.Select(d => parity.Compare(d, budget, arguments ?? Arguments, prompt, steps)).ToList();
     }
 
     /// <summary>
@@ -45,9 +49,10 @@ public static class ParityCheck
     /// </summary>
     /// <returns>The results, for the test's log.</returns>
     public static IReadOnlyList<PressParityResult> AssertEveryPress(string model, Func<IBackend> candidate, Func<IBackend> oracle,
-        double compression = 0.5, int steps = 8, double tolerance = 1e-3)
+        double compression = 0.5, int steps = 8, double tolerance = 1e-3, int promptTokens = int.MaxValue,
+        IReadOnlyDictionary<string, string>? arguments = null)
     {
-        var results = EveryPress(model, candidate, oracle, compression, steps, tolerance);
+        var results = EveryPress(model, candidate, oracle, compression, steps, tolerance, promptTokens, arguments);
         var failures = results.Where(r => !r.WithinTolerance).ToList();
         if (failures.Count > 0)
             throw new AssertFailedException($"{model}: backends differ beyond tolerance:\n" + string.Join('\n', failures));
