@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace ManagedKv.Model.Cache.Kivi;
 
@@ -40,6 +42,31 @@ internal static class AsymmetricQuantizer
     {
         int bit = element * bits;
         return (packed[bit >> 3] >> (bit & 7)) & ((1 << bits) - 1);
+    }
+
+    /// <summary>
+    /// destination_c = mins_c + scales_c·code_c for a packed row: the product rounded, then the sum (as the scalar
+    /// expression, which .NET never contracts to a fused multiply-add), so the vector and scalar paths agree bit for
+    /// bit. Eight channels at a time: their codes are one 16-bit (2 bits) or 32-bit (4 bits) little-endian word,
+    /// spread to lanes by variable shifts.
+    /// </summary>
+    public static unsafe void Dequantize(ReadOnlySpan<byte> packed, int bits, ReadOnlySpan<float> mins, ReadOnlySpan<float> scales, Span<float> destination)
+    {
+        int width = destination.Length, c = 0;
+        if (Avx2.IsSupported && bits is 2 or 4)
+        {
+            var shifts = bits == 2 ? Vector256.Create(0u, 2, 4, 6, 8, 10, 12, 14) : Vector256.Create(0u, 4, 8, 12, 16, 20, 24, 28);
+            var mask = Vector256.Create((uint)((1 << bits) - 1));
+            fixed (byte* p = packed)
+            fixed (float* m = mins, s = scales, d = destination)
+                for (; c + 8 <= width; c += 8)
+                {
+                    uint word = bits == 2 ? Unsafe.ReadUnaligned<ushort>(p + c / 4) : Unsafe.ReadUnaligned<uint>(p + c / 2);
+                    Vector256<float> code = Avx.ConvertToVector256Single(Avx2.And(Avx2.ShiftRightLogicalVariable(Vector256.Create(word), shifts), mask).AsInt32());
+                    Avx.Store(d + c, Avx.Add(Avx.LoadVector256(m + c), Avx.Multiply(Avx.LoadVector256(s + c), code)));
+                }
+        }
+        for (; c < width; c++) destination[c] = mins[c] + scales[c] * Get(packed, c, bits);
     }
 
     /// <summary>Writes a code into a packed row whose bits for that element are still zero.</summary>

@@ -80,15 +80,21 @@ public sealed class KiviValueRows : KiviRows
     }
 
     /// <inheritdoc/>
-    protected override void ReadQuantized(int index, Span<float> destination)
+    protected override void ReadQuantizedRows(int start, int count, Span<float> destination)
     {
-        int bits = Format.Bits;
-        var code = CodeRow(index);
-        for (int cg = 0; cg < ChannelGroups; cg++)
+        int width = Width, bits = Format.Bits;
+        Span<float> parameters = width <= 512 ? stackalloc float[2 * width] : new float[2 * width];
+        Span<float> mins = parameters[..width], scales = parameters[width..]; // this token's group parameters, per channel
+        for (int i = 0; i < count; i++)
         {
-            int p = index * ChannelGroups + cg, first = cg * Format.Group, end = Math.Min(Width, first + Format.Group);
-            float m = (float)_mins[p], s = (float)_scales[p];
-            for (int c = first; c < end; c++) destination[c] = m + s * AsymmetricQuantizer.Get(code, c, bits);
+            int row = start + i;
+            for (int cg = 0; cg < ChannelGroups; cg++)
+            {
+                int p = row * ChannelGroups + cg, first = cg * Format.Group, size = Math.Min(Width, first + Format.Group) - first;
+                mins.Slice(first, size).Fill((float)_mins[p]);
+                scales.Slice(first, size).Fill((float)_scales[p]);
+            }
+            AsymmetricQuantizer.Dequantize(CodeRow(row), bits, mins, scales, destination.Slice(i * width, width));
         }
     }
 
