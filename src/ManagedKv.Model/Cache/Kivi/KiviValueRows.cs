@@ -82,19 +82,17 @@ public sealed class KiviValueRows : KiviRows
     /// <inheritdoc/>
     protected override void ReadQuantizedRows(int start, int count, Span<float> destination)
     {
-        int width = Width, bits = Format.Bits;
-        Span<float> parameters = width <= 512 ? stackalloc float[2 * width] : new float[2 * width];
-        Span<float> mins = parameters[..width], scales = parameters[width..]; // this token's group parameters, per channel
+        int bits = Format.Bits, groups = ChannelGroups;
         for (int i = 0; i < count; i++)
         {
             int row = start + i;
-            for (int cg = 0; cg < ChannelGroups; cg++)
+            var code = CodeRow(row);
+            var output = destination.Slice(i * Width, Width);
+            for (int cg = 0; cg < groups; cg++)
             {
-                int p = row * ChannelGroups + cg, first = cg * Format.Group, size = Math.Min(Width, first + Format.Group) - first;
-                mins.Slice(first, size).Fill((float)_mins[p]);
-                scales.Slice(first, size).Fill((float)_scales[p]);
+                int p = row * groups + cg, first = cg * Format.Group, size = Math.Min(Width, first + Format.Group) - first;
+                AsymmetricQuantizer.Dequantize(code, bits, first, (float)_mins[p], (float)_scales[p], output.Slice(first, size));
             }
-            AsymmetricQuantizer.Dequantize(CodeRow(row), bits, mins, scales, destination.Slice(i * width, width));
         }
     }
 
