@@ -16,7 +16,10 @@ namespace ManagedKv.Cpu.Ops;
 /// single query, decoding). Both products are summed in the lane order of llama.cpp's f32 attention on AVX-512
 /// (tinyBLAS: sixteen FMA lanes, then <c>_mm512_reduce_add_ps</c>). Scores q·k/√d cover the cached tokens
 /// whose position is ≤ the query's; softmax is f32 with the sum in f64 (as the reference). Keys and values are read in place from F32 or F16
-/// storage; other storage types are read row by row through <see cref="KvRows.Read"/>.
+/// storage; other storage types (KIVI codes, merged layer pairs) are decoded by <see cref="KvRows.ReadRows"/> into a
+/// per-worker f32 copy of the KV head, made once per job and worker and reused by every query head of the group
+/// that worker runs, then scored by the F32 kernels: the rows are bit for bit what <see cref="KvRows.Read"/> gives, so
+/// the outputs equal the reference backend's, and decoding costs a vectorised pass instead of a virtual call per row.
 /// <para>
 /// With <see cref="AttentionStatistics"/> the split becomes one item per query head, which runs its query blocks in
 /// order and adds each counted row's normalised probabilities to that head's sums: every sum is built by one
@@ -28,7 +31,9 @@ internal sealed unsafe class AttentionWork : IParallelWork
 {
     private const int QueryBlock = 4;
     private readonly float[][] _scores;  // [worker][QueryBlock · capacity]
-    private readonly float[][] _rows;    // [worker][keyDim + valueDim] for storage without direct access
+    private readonly float[][] _decoded; // [worker][capacity · (keyDim + valueDim)] f32 keys, then values, of one KV head whose storage is not dense
+    private readonly long[] _decodedFor; // [worker] which (job, KV head) _decoded holds: job · 2^20 + KV head + 1
+    private long _job;
     private readonly float[][] _lanes;   // [worker][64 · valueDim] partial sums of the weighted values
     private readonly int[] _capacity;    // [worker] scores per query row
     private KvCache _cache = null!;
@@ -42,7 +47,8 @@ internal sealed unsafe class AttentionWork : IParallelWork
     public AttentionWork(int threads)
     {
         _scores = new float[threads][];
-        _rows = new float[threads][];
+        _decoded = new float[threads][];
+        _decodedFor = new long[threads];
         _lanes = new float[threads][];
         _capacity = new int[threads];
     }
@@ -66,7 +72,14 @@ internal sealed unsafe class AttentionWork : IParallelWork
         if (_positions.Length < positions.Length) _positions = new int[Math.Max(positions.Length, 2 * _positions.Length)];
         positions.CopyTo(_positions);
         int longest = 0;
-        for (int h = 0; h < cache.KvHeadCount; h++) longest = Math.Max(longest, cache.Head(layer, h).Count);
+        bool decodes = false;
+        for (int h = 0; h < cache.KvHeadCount; h++)
+        {
+            KvHead head = cache.Head(layer, h);
+            longest = Math.Max(longest, head.Count);
+            decodes |= !IsDense(head.Keys) || !IsDense(head.Values);
+        }
+        _job++;
         for (int w = 0; w < _scores.Length; w++)
         {
             if (_capacity[w] < longest)
@@ -74,8 +87,8 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 _capacity[w] = (int)Math.Max(64, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)longest));
                 _scores[w] = GC.AllocateArray<float>(QueryBlock * _capacity[w], pinned: true);
             }
-            if (_rows[w] is null || _rows[w].Length < _keyDim + _valueDim)
-                _rows[w] = GC.AllocateArray<float>(_keyDim + _valueDim, pinned: true);
+            if (decodes && (_decoded[w] is null || _decoded[w].Length < (long)_capacity[w] * (_keyDim + _valueDim)))
+                _decoded[w] = GC.AllocateArray<float>(_capacity[w] * (_keyDim + _valueDim), pinned: true);
             if (_lanes[w] is null || _lanes[w].Length < 64 * _valueDim)
                 _lanes[w] = GC.AllocateArray<float>(64 * _valueDim, pinned: true);
         }
@@ -105,6 +118,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
     /// Query rows [r0, r0 + 4) (fewer at the end), query head <paramref name="h"/>; adds the counted rows'
     /// probabilities to <paramref name="sums"/> unless it is empty (no statistics were asked for).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void AttendBlock(int r0, int h, int worker, Span<float> sums)
     {
         int nq = Math.Min(QueryBlock, _rowsCount - r0);
@@ -120,8 +134,17 @@ internal sealed unsafe class AttentionWork : IParallelWork
         }
         if (maxVisible == 0) return;
         int capacity = _capacity[worker];
-        fixed (float* scores = _scores[worker], row = _rows[worker], lanes = _lanes[worker])
+        fixed (float* scores = _scores[worker], decoded = _decoded[worker], lanes = _lanes[worker])
         {
+            float* decodedKeys = decoded, decodedValues = decoded + (long)capacity * _keyDim;
+            long decodedFor = (_job << 20) + h / _group + 1;
+            if (_decodedFor[worker] != decodedFor && (!IsDense(head.Keys) || !IsDense(head.Values)))
+            {
+                // the storage cannot change during a job, so one decode serves every query head of this KV head
+                if (!IsDense(head.Keys)) head.Keys.ReadRows(0, head.Count, new Span<float>(decodedKeys, head.Count * _keyDim));
+                if (!IsDense(head.Values)) head.Values.ReadRows(0, head.Count, new Span<float>(decodedValues, head.Count * _valueDim));
+                _decodedFor[worker] = decodedFor;
+            }
             if (head.Keys is DenseKvRows<float> f32Keys)
             {
                 fixed (float* keys = f32Keys.Data) Score<F32Values>((byte*)keys, r0, nq, h, maxVisible, scores, capacity);
@@ -130,16 +153,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
             {
                 fixed (Half* keys = f16Keys.Data) Score<F16Values>((byte*)keys, r0, nq, h, maxVisible, scores, capacity);
             }
-            else
-            {
-                var key = new Span<float>(row, _keyDim);
-                for (int i = 0; i < nq; i++)
-                    for (int j = 0; j < visible[i]; j++)
-                    {
-                        head.Keys.Read(j, key);
-                        scores[i * capacity + j] = Dot(Query(r0 + i, h), row, _keyDim) * _scale;
-                    }
-            }
+            else Score<F32Values>((byte*)decodedKeys, r0, nq, h, maxVisible, scores, capacity);
 
             for (int i = 0; i < nq; i++)
             {
@@ -160,19 +174,12 @@ internal sealed unsafe class AttentionWork : IParallelWork
             }
             else
             {
-                for (int i = 0; i < nq; i++)
-                {
-                    float* o = Output(r0 + i, h);
-                    var value = new Span<float>(row + _keyDim, _valueDim);
-                    for (int j = 0; j < visible[i]; j++)
-                    {
-                        head.Values.Read(j, value);
-                        Axpy(o, scores[i * capacity + j], row + _keyDim, _valueDim);
-                    }
-                }
+                for (int i = 0; i < nq; i++) Weighted<F32Values>(Output(r0 + i, h), scores + i * capacity, (byte*)decodedValues, visible[i], lanes);
             }
         }
     }
+
+    private static bool IsDense(KvRows rows) => rows is DenseKvRows<float> or DenseKvRows<Half>;
 
     private float* Query(int r, int h) => _q + (long)r * _qCols + h * _keyDim;
 
@@ -442,17 +449,5 @@ internal sealed unsafe class AttentionWork : IParallelWork
         }
         for (; i < n; i++) sum += p[i];
         return sum;
-    }
-
-    private static float Dot(float* a, float* b, int n)
-    {
-        float r = 0;
-        for (int i = 0; i < n; i++) r += a[i] * b[i];
-        return r;
-    }
-
-    private static void Axpy(float* o, float p, float* v, int n)
-    {
-        for (int i = 0; i < n; i++) o[i] += p * v[i];
     }
 }

@@ -34,6 +34,10 @@ public abstract class DenseKvRows<T>(int width) : KvRows(width) where T : unmana
         Decode(Data.Slice(checked(index * Width), Width), destination[..Width]);
 
     /// <inheritdoc/>
+    public override void ReadRows(int start, int count, Span<float> destination) =>
+        Decode(Data.Slice(checked(start * Width), checked(count * Width)), destination[..(count * Width)]);
+
+    /// <inheritdoc/>
     internal override void TrimExcess()
     {
         if (_data.Length != Count * Width) Array.Resize(ref _data, Count * Width);

@@ -52,6 +52,17 @@ public abstract class KvRows
     public abstract void Read(int index, Span<float> destination);
 
     /// <summary>
+    /// Decodes rows [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) to f32 into
+    /// <paramref name="destination"/> ([count, Width], row-major), bit for bit what <see cref="Read"/> gives row by
+    /// row. Attention kernels call it to decode a block of a storage format they cannot read in place, which formats
+    /// override to decode many rows per call instead of paying the per-row dispatch and lookup of <see cref="Read"/>.
+    /// </summary>
+    public virtual void ReadRows(int start, int count, Span<float> destination)
+    {
+        for (int i = 0; i < count; i++) Read(start + i, destination.Slice(i * Width, Width));
+    }
+
+    /// <summary>
     /// Dot products of <paramref name="query"/> with rows [start, start + results.Length), written to
     /// <paramref name="results"/>. Attention kernels call this for storage formats they have no special path
     /// for, so a quantised format is read in place instead of being expanded to f32 wholesale.

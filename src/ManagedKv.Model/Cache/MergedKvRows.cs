@@ -174,6 +174,40 @@ public sealed class MergedKvRows : KvRows
         TensorPrimitives.Multiply(row, _magnitudes[k], row);
     }
 
+    /// <summary>
+    /// Decodes a block segment by segment: appended and retained runs through their own storage, merged runs as their
+    /// directions (one call per run of consecutive directions) each scaled by its row's magnitude, as <see cref="Read"/> does.
+    /// </summary>
+    public override void ReadRows(int start, int count, Span<float> destination)
+    {
+        CheckRange(start, count);
+        int end = start + count;
+        int rank = RetainedBefore(start);
+        for (int row = start; row < end;)
+        {
+            var kind = NextSegment(row, end, ref rank, out int source, out int slot, out int length);
+            var part = destination.Slice((row - start) * Width, length * Width);
+            switch (kind)
+            {
+                case Segment.Appended:
+                    _appended.ReadRows(source, length, part);
+                    break;
+                case Segment.Retained:
+                    _retained.ReadRows(source, length, part);
+                    break;
+                default:
+                    _shared.Directions.ReadRows(source, length, part);
+                    for (int i = 0; i < length; i++)
+                    {
+                        var r = part.Slice(i * Width, Width);
+                        TensorPrimitives.Multiply(r, _magnitudes[slot + i], r);
+                    }
+                    break;
+            }
+            row += length;
+        }
+    }
+
     /// <inheritdoc/>
     public override void DotRows(ReadOnlySpan<float> query, int start, Span<float> results)
     {

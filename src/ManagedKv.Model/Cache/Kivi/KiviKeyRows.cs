@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace ManagedKv.Model.Cache.Kivi;
 
 /// <summary>
@@ -80,13 +82,20 @@ public sealed class KiviKeyRows : KiviRows
     }
 
     /// <inheritdoc/>
-    protected override void ReadQuantized(int index, Span<float> destination)
+    protected override void ReadQuantizedRows(int start, int count, Span<float> destination)
     {
-        int g = GroupOf(index), bits = Format.Bits;
-        var mins = _mins.AsSpan(g * Width, Width);
-        var scales = _scales.AsSpan(g * Width, Width);
-        var code = CodeRow(index);
-        for (int c = 0; c < Width; c++) destination[c] = (float)mins[c] + (float)scales[c] * AsymmetricQuantizer.Get(code, c, bits);
+        int width = Width, bits = Format.Bits;
+        Span<float> parameters = width <= 512 ? stackalloc float[2 * width] : new float[2 * width];
+        Span<float> mins = parameters[..width], scales = parameters[width..];
+        int end = start + count;
+        for (int g = GroupOf(start), i = start; i < end; g++)
+        {
+            int groupEnd = Math.Min(GroupEnd(g), end);
+            TensorPrimitives.ConvertToSingle(_mins.AsSpan(g * width, width), mins);
+            TensorPrimitives.ConvertToSingle(_scales.AsSpan(g * width, width), scales);
+            for (; i < groupEnd; i++)
+                AsymmetricQuantizer.Dequantize(CodeRow(i), bits, mins, scales, destination.Slice((i - start) * width, width));
+        }
     }
 
     /// <summary>

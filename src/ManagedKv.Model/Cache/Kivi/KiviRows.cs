@@ -97,8 +97,18 @@ public abstract class KiviRows : KvRows
     public override void Read(int index, Span<float> destination)
     {
         if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"row index must be in [0, {Count})");
-        if (index < QuantizedCount) ReadQuantized(index, destination[..Width]);
+        if (index < QuantizedCount) ReadQuantizedRows(index, 1, destination[..Width]);
         else _tail.Read(index - QuantizedCount, destination);
+    }
+
+    /// <inheritdoc/>
+    public override void ReadRows(int start, int count, Span<float> destination)
+    {
+        CheckRange(start, count);
+        int quantized = Math.Clamp(QuantizedCount - start, 0, count);
+        if (quantized > 0) ReadQuantizedRows(start, quantized, destination[..(quantized * Width)]);
+        if (quantized < count)
+            _tail.ReadRows(start + quantized - QuantizedCount, count - quantized, destination.Slice(quantized * Width, (count - quantized) * Width));
     }
 
     /// <inheritdoc/>
@@ -170,8 +180,12 @@ public abstract class KiviRows : KvRows
     /// </summary>
     protected abstract void QuantizeRows(ReadOnlySpan<float> rows, int count, Span<byte> codes);
 
-    /// <summary>Dequantises quantised row <paramref name="index"/>.</summary>
-    protected abstract void ReadQuantized(int index, Span<float> destination);
+    /// <summary>
+    /// Dequantises quantised rows [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) into
+    /// <paramref name="destination"/> ([count, Width]): every element is min + scale·code in f32 (a product, then a
+    /// sum, never fused), so each row is the same whichever way it is read.
+    /// </summary>
+    protected abstract void ReadQuantizedRows(int start, int count, Span<float> destination);
 
     /// <summary><see cref="KvRows.DotRows"/> over quantised rows only, on the packed codes.</summary>
     protected abstract void DotQuantized(ReadOnlySpan<float> query, int start, Span<float> results);

@@ -80,15 +80,19 @@ public sealed class KiviValueRows : KiviRows
     }
 
     /// <inheritdoc/>
-    protected override void ReadQuantized(int index, Span<float> destination)
+    protected override void ReadQuantizedRows(int start, int count, Span<float> destination)
     {
-        int bits = Format.Bits;
-        var code = CodeRow(index);
-        for (int cg = 0; cg < ChannelGroups; cg++)
+        int bits = Format.Bits, groups = ChannelGroups;
+        for (int i = 0; i < count; i++)
         {
-            int p = index * ChannelGroups + cg, first = cg * Format.Group, end = Math.Min(Width, first + Format.Group);
-            float m = (float)_mins[p], s = (float)_scales[p];
-            for (int c = first; c < end; c++) destination[c] = m + s * AsymmetricQuantizer.Get(code, c, bits);
+            int row = start + i;
+            var code = CodeRow(row);
+            var output = destination.Slice(i * Width, Width);
+            for (int cg = 0; cg < groups; cg++)
+            {
+                int p = row * groups + cg, first = cg * Format.Group, size = Math.Min(Width, first + Format.Group) - first;
+                AsymmetricQuantizer.Dequantize(code, bits, first, (float)_mins[p], (float)_scales[p], output.Slice(first, size));
+            }
         }
     }
 
