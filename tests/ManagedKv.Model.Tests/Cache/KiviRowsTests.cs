@@ -184,6 +184,60 @@ public sealed class KiviRowsTests
     }
 
     [TestMethod]
+    [DataRow(2)]
+    [DataRow(4)]
+    public void ReadRowsDecodesEveryRowAsMinPlusScaleTimesCode(int bits)
+    {
+        const int width = 20; // two whole 8-channel vector steps and 4 scalar channels; value groups 16 + 4
+        var format = new KiviFormat(bits, Group: 16, Residual: 16);
+        var data = RandomRows(70, width, seed: 30 + bits);
+        var keys = new KiviKeyRows(width, format);
+        var values = new KiviValueRows(width, format);
+        foreach (var row in data)
+        {
+            keys.Append(row);
+            values.Append(row);
+        }
+        // The hand formula on the public codes and parameters: min + scale·code, product then sum.
+        int rowBytes = format.RowBytes(width);
+        int Code(KiviRows rows, int t, int c) => (rows.Codes[t * rowBytes + c * bits / 8] >> (c * bits % 8)) & format.MaxCode;
+        for (int t = 0; t < keys.QuantizedCount; t++)
+        {
+            int g = keys.GroupStarts.ToArray().Count(s => s <= t) - 1;
+            var expected = new float[width];
+            for (int c = 0; c < width; c++) expected[c] = (float)keys.Mins[g * width + c] + (float)keys.Scales[g * width + c] * Code(keys, t, c);
+            var read = new float[width];
+            keys.Read(t, read);
+            CollectionAssert.AreEqual(expected, read, $"key row {t}");
+        }
+        for (int t = 0; t < values.QuantizedCount; t++)
+        {
+            var expected = new float[width];
+            for (int c = 0; c < width; c++)
+            {
+                int p = t * values.ChannelGroups + c / 16;
+                expected[c] = (float)values.Mins[p] + (float)values.Scales[p] * Code(values, t, c);
+            }
+            var read = new float[width];
+            values.Read(t, read);
+            CollectionAssert.AreEqual(expected, read, $"value row {t}");
+        }
+        // Blocks inside the codes, across group and code/tail boundaries, and in the tail equal Read row by row.
+        foreach (KiviRows rows in new KiviRows[] { keys, values })
+            foreach (var (start, length) in new[] { (0, 70), (5, 30), (40, 25), (60, 10) })
+            {
+                var block = new float[length * width];
+                rows.ReadRows(start, length, block);
+                var read = new float[width];
+                for (int i = 0; i < length; i++)
+                {
+                    rows.Read(start + i, read);
+                    CollectionAssert.AreEqual(read, block.AsSpan(i * width, width).ToArray(), $"{rows.GetType().Name} row {start + i}");
+                }
+            }
+    }
+
+    [TestMethod]
     public void AttentionOnCodesAllocatesNothing()
     {
         var format = new KiviFormat(2, Group: 32, Residual: 64);
