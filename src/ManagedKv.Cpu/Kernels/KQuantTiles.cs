@@ -31,7 +31,9 @@ internal static unsafe class KQuantTiles
         for (int o = o0; o < o1; o += 4)
         {
             MatMulKernel.Rows4(args, o, o1, out byte* w0, out byte* w1, out byte* w2, out byte* w3);
-            MatMulKernel.PrefetchAhead(args, o);
+            // Decoding streams weights with little work per byte: two tiles ahead of prefetching (measured on
+            // Q4_K_M, 1B, 2 threads: 45 instead of 41 t/s; a single tile twice as far ahead: 40).
+            MatMulKernel.PrefetchAhead(args, o, t1 - t0 == 1 ? 2 : 1);
             int t = t0;
             for (; t + 4 <= t1; t += 4)
             {

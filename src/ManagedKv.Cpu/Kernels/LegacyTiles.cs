@@ -9,8 +9,8 @@ namespace ManagedKv.Cpu.Kernels;
 /// <c>ggml_vec_dot_*_q8_0/q8_1</c>: eight int32 lane sums (lane i = values 4i..4i+3), converted to f32 and
 /// accumulated with one FMA by the combined scale d_w·d_a; the result is <see cref="Simd.Sum8"/> of the lanes
 /// plus, for the offset formats, the scalar Σ m·s. A tile of 4 weight rows × 4 tokens reads each weight block
-/// once for four tokens (prefill); 4 rows × 1 token serves decoding. Both run the same per-pair operations, so a
-/// token's results are identical in a batch and alone.
+/// once for four tokens (prefill); decoding (and a batch's last tokens) runs one row × one token at a time.
+/// Both run the same per-pair operations, so a token's results are identical in a batch and alone.
 /// </summary>
 internal static unsafe class LegacyTiles
 {
@@ -20,6 +20,16 @@ internal static unsafe class LegacyTiles
     {
         int groups = args.K / 32;
         var act = args.Act;
+        if (t1 - t0 == 1)
+        {
+            // Decoding: whole rows one after another make a single sequential stream that the hardware
+            // prefetcher follows without software prefetches (measured on Q8_0, 1B, 2 threads: 13.4 instead of
+            // 10.8 t/s on a loaded machine, 39 instead of 27 t/s idle, against 4 interleaved rows + prefetchnta;
+            // llama.cpp: 34.7 t/s). Prefill and Q4_K_M decoding are unchanged.
+            float* y = args.Y + (long)t0 * args.YStride;
+            for (int o = o0; o < o1; o++) y[o] = Row<TB>(args.Weights + (long)o * args.RowBytes, act, t0, groups);
+            return;
+        }
         for (int o = o0; o < o1; o += 4)
         {
             MatMulKernel.Rows4(args, o, o1, out byte* w0, out byte* w1, out byte* w2, out byte* w3);
@@ -40,12 +50,8 @@ internal static unsafe class LegacyTiles
             }
             for (; t < t1; t++)
             {
-                Tile4x1<TB>(w0, w1, w2, w3, act, t, groups, out float s0, out float s1, out float s2, out float s3);
-                float* y = args.Y + (long)t * args.YStride + o;
-                y[0] = s0;
-                if (o + 1 < o1) y[1] = s1;
-                if (o + 2 < o1) y[2] = s2;
-                if (o + 3 < o1) y[3] = s3;
+                float* y = args.Y + (long)t * args.YStride;
+                for (int i = o; i < Math.Min(o + 4, o1); i++) y[i] = Row<TB>(args.Weights + (long)i * args.RowBytes, act, t, groups);
             }
         }
     }
@@ -151,49 +157,28 @@ internal static unsafe class LegacyTiles
         return Vector256.Create(y0, y1, y2, y3, 0, 0, 0, 0);
     }
 
-    /// <summary>4 rows × 1 token (decoding).</summary>
+    /// <summary>One weight row × one token.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x1<TB>(byte* w0, byte* w1, byte* w2, byte* w3, Activations.ActivationBuffer act, int t, int groups,
-        out float r0, out float r1, out float r2, out float r3) where TB : struct, ILegacyBlock
+    private static float Row<TB>(byte* w, Activations.ActivationBuffer act, int t, int groups) where TB : struct, ILegacyBlock
     {
         int k = act.K;
         sbyte* c = act.Codes + (long)t * k;
         float* s = act.Scales + (long)t * groups;
         int* qp = TB.Bias != 0 ? act.Corr + (long)t * (k / 4) : null;
         float* m = TB.HasMin ? act.Sums + (long)t * groups : null;
-        Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        float sm0 = 0, sm1 = 0, sm2 = 0, sm3 = 0;
+        Vector256<float> acc = default;
+        float sm = 0;
         int bb = TB.BlockBytes;
         for (int g = 0; g < groups; g++)
         {
-            byte* b0 = w0 + g * bb, b1 = w1 + g * bb, b2 = w2 + g * bb, b3 = w3 + g * bb;
-            Vector256<sbyte> a = Avx.LoadVector256(c + 32 * g);
-            Vector256<int> q = Corr<TB>(qp, g);
-            var dt = Vector256.Create(s[g]);
-            a0 = Step<TB>(a0, q, TB.Codes(b0), a, Avx.Multiply(Vector256.Create(TB.Scale(b0)), dt));
-            a1 = Step<TB>(a1, q, TB.Codes(b1), a, Avx.Multiply(Vector256.Create(TB.Scale(b1)), dt));
-            a2 = Step<TB>(a2, q, TB.Codes(b2), a, Avx.Multiply(Vector256.Create(TB.Scale(b2)), dt));
-            a3 = Step<TB>(a3, q, TB.Codes(b3), a, Avx.Multiply(Vector256.Create(TB.Scale(b3)), dt));
-            if (TB.HasMin)
-            {
-                float sg = m[g];
-                sm0 += TB.Min(b0) * sg;
-                sm1 += TB.Min(b1) * sg;
-                sm2 += TB.Min(b2) * sg;
-                sm3 += TB.Min(b3) * sg;
-            }
+            byte* b = w + g * bb;
+            var d = Avx.Multiply(Vector256.Create(TB.Scale(b)), Vector256.Create(s[g]));
+            acc = Step<TB>(acc, Corr<TB>(qp, g), TB.Codes(b), Avx.LoadVector256(c + 32 * g), d);
+            if (TB.HasMin) sm += TB.Min(b) * m[g];
         }
-        r0 = Simd.Sum8(a0);
-        r1 = Simd.Sum8(a1);
-        r2 = Simd.Sum8(a2);
-        r3 = Simd.Sum8(a3);
-        if (TB.HasMin)
-        {
-            r0 += sm0;
-            r1 += sm1;
-            r2 += sm2;
-            r3 += sm3;
-        }
+        float r = Simd.Sum8(acc);
+        if (TB.HasMin) r += sm;
+        return r;
     }
 
     /// <summary>ggml's <c>bytes_from_nibbles_32</c>: low nibbles of 16 bytes, then high nibbles.</summary>

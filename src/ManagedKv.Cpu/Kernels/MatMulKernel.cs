@@ -46,15 +46,18 @@ internal abstract unsafe class MatMulKernel
     /// (measured 3–6 % faster decoding than prefetcht0) keeps the streamed weights from evicting the
     /// activations and the cache.
     /// </summary>
+    /// <param name="args">The multiplication.</param>
+    /// <param name="o">The first row of the current tile.</param>
+    /// <param name="tiles">How many consecutive tiles to prefetch from there.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void PrefetchAhead(in MatMulArgs args, int o)
+    internal static void PrefetchAhead(in MatMulArgs args, int o, int tiles = 1)
     {
         long tile = 4 * args.RowBytes;
         long ahead = tile >= 4096 ? tile : (4096 / tile + 1) * tile;
         byte* p = args.Weights + o * args.RowBytes + ahead;
         byte* end = args.Weights + (long)args.OutFeatures * args.RowBytes;
         if (p >= end) return;
-        byte* stop = p + tile < end ? p + tile : end;
+        byte* stop = p + tiles * tile < end ? p + tiles * tile : end;
         for (; p < stop; p += 64) Sse.PrefetchNonTemporal(p);
     }
 
