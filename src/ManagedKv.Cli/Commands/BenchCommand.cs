@@ -28,7 +28,7 @@ public sealed class BenchCommand : ICommand
           --profile            time every backend operation; report attention's share of decode time
         with --press, each repetition prefills the prompt through the presses, then decodes -n tokens at that depth
         (one Markdown row per press configuration):
-        """ + PressOptions.SweepUsage;
+        """ + "\n" + PressOptions.SweepUsage;
 
     /// <inheritdoc/>
     public IReadOnlySet<string> Switches { get; } = new HashSet<string> { "--profile" };
@@ -73,11 +73,14 @@ public sealed class BenchCommand : ICommand
         string Row(string test, double[] rates) =>
             $"| {Path.GetFileName(model.DisplayName)} | {size} | {parameters} | {backend.Name} | {model.Threads} | {test} | {MeanSd.Of(rates).Format(2)} |";
         var profiles = new List<(string Test, BackendProfile Profile, TimeSpan Wall)>();
+        long peakCacheBytes = 0; // the cache at its largest, for the RSS split (each repetition resets it)
 
         if (nPrompt > 0)
         {
+            // Warm-up, as llama-bench's: the whole prompt once, so JIT, page-in and every buffer's first touch are
+            // behind us (a 16-token warm-up left the first repetition of pp512 ~30% slower).
             session.Reset();
-            session.Prefill(prompt.AsSpan(0, Math.Min(nPrompt, 16))); // warm-up: JIT, page-in
+            session.Prefill(prompt.AsSpan(0, nPrompt));
             var rates = new double[reps];
             var wall = TimeSpan.Zero;
             profiler?.Reset();
@@ -88,6 +91,7 @@ public sealed class BenchCommand : ICommand
                 session.Prefill(prompt.AsSpan(0, nPrompt));
                 wall += clock.Elapsed;
                 rates[r] = nPrompt / clock.Elapsed.TotalSeconds;
+                peakCacheBytes = Math.Max(peakCacheBytes, session.Cache.AllocatedBytes);
             }
             stdout.WriteLine(Row($"pp{nPrompt}", rates));
             if (profiler is not null) profiles.Add(($"pp{nPrompt}", profiler.Snapshot(), wall));
@@ -111,6 +115,7 @@ public sealed class BenchCommand : ICommand
                 }
                 wall += clock.Elapsed;
                 rates[r] = nGen / clock.Elapsed.TotalSeconds;
+                peakCacheBytes = Math.Max(peakCacheBytes, session.Cache.AllocatedBytes);
             }
             stdout.WriteLine(Row($"tg{nGen}", rates));
             if (profiler is not null) profiles.Add(($"tg{nGen}", profiler.Snapshot(), wall));
@@ -118,7 +123,7 @@ public sealed class BenchCommand : ICommand
             stderr.WriteLine($"decode reads ~{bytesPerToken / (1 << 20):F1} MiB of weights per token: {rates.Average() * bytesPerToken / 1e9:F2} GB/s");
         }
         if (profiles.Count > 0) WriteProfile(profiles, reps, stdout);
-        WriteMemory(source, session.Cache.AllocatedBytes, stderr);
+        WriteMemory(source, peakCacheBytes, stderr);
     }
 
     /// <summary>Time per operation per repetition, and its share of each test's wall time.</summary>
@@ -132,6 +137,13 @@ public sealed class BenchCommand : ICommand
             if (profiles.All(p => p.Profile.Calls(op) == 0)) continue;
             stdout.WriteLine($"| {op} | " + string.Join(" | ", profiles.Select(p =>
                 $"{p.Profile.Elapsed(op).TotalMilliseconds / reps:F2} | {100 * p.Profile.Share(op, p.Wall):F1}%")) + " |");
+            if (op != BackendOp.MatMul) continue;
+            // Files mixing weight types (Q4_K_M: Q4_K and Q6_K) show which kernel the time goes to.
+            var types = profiles.SelectMany(p => p.Profile.MatMulTypes).Distinct().Order().ToList();
+            if (types.Count < 2) continue;
+            foreach (var type in types)
+                stdout.WriteLine($"| ↳ {type} weights | " + string.Join(" | ", profiles.Select(p =>
+                    $"{p.Profile.MatMulElapsed(type).TotalMilliseconds / reps:F2} | {100 * p.Profile.MatMulElapsed(type) / p.Wall:F1}%")) + " |");
         }
         stdout.WriteLine("| outside the backend | " + string.Join(" | ", profiles.Select(p =>
             $"{(p.Wall - p.Profile.Total).TotalMilliseconds / reps:F2} | {100 * (1 - p.Profile.Total / p.Wall):F1}%")) + " |");

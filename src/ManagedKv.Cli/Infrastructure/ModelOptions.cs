@@ -25,7 +25,7 @@ public sealed record ModelOptions(string? ModelPath, string Backend, int Threads
           --backend NAME       cpu (default: SIMD, threaded), reference (the scalar oracle) or gpu (ILGPU)
           --device NAME        with --backend gpu: cuda (default) or cpu (the same kernels on ILGPU's CPU
                                accelerator: slow, for tiny models and tests)
-        """;
+        """ + "\n"; // usage blocks are concatenated: each ends its last line
 
     /// <summary>Reads the shared options from the command line.</summary>
     public static ModelOptions Parse(CommandLine args) => new(

@@ -13,7 +13,7 @@ public sealed record PressOptions(IReadOnlyList<string> Names, double Compressio
           --token-budget N     keep at most N tokens per head instead of a ratio
           --press-arg K=V      a press parameter (repeatable)
           --dump DIR           write each press's input keys/values (.npy) and plan (.json) per layer
-        """;
+        """ + "\n"; // usage blocks are concatenated: each ends its last line
 
     /// <summary>Usage lines for the comparison form (<see cref="ParseSweep"/>).</summary>
     public const string SweepUsage = """

@@ -106,10 +106,51 @@ internal static unsafe class KQuantTiles
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<int> TokenMins<TB>(KRow* row, ActivationBuffer act, int t, int sb, int span) where TB : struct, IKBlock
     {
+        if (span < 0)
+            return Totals(MinLanes<TB>(row, act, t, sb), MinLanes<TB>(row, act, t + 1, sb),
+                MinLanes<TB>(row, act, t + 2, sb), MinLanes<TB>(row, act, t + 3, sb));
+        SpanMins<TB>(row, act, t, sb, out var s0, out var s1, out var s2, out var s3);
+        return span switch { 0 => s0, 1 => s1, 2 => s2, _ => s3 };
+    }
+
+    /// <summary>
+    /// The mins' integer totals of four tokens for one row, per 64-value span (<see cref="KMins.Eight"/>): sᵤ lane j
+    /// = token t+j's span u. A 4×4 transpose of the tokens' span lanes, so no lane is picked by a variable index
+    /// (that compiles to a spill and a reload).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SpanMins<TB>(KRow* row, ActivationBuffer act, int t, int sb,
+        out Vector128<int> s0, out Vector128<int> s1, out Vector128<int> s2, out Vector128<int> s3) where TB : struct, IKBlock
+    {
         Vector128<int> m0 = MinLanes<TB>(row, act, t, sb), m1 = MinLanes<TB>(row, act, t + 1, sb);
         Vector128<int> m2 = MinLanes<TB>(row, act, t + 2, sb), m3 = MinLanes<TB>(row, act, t + 3, sb);
-        return span < 0 ? Totals(m0, m1, m2, m3)
-            : Vector128.Create(m0.GetElement(span), m1.GetElement(span), m2.GetElement(span), m3.GetElement(span));
+        Vector128<int> lo01 = Sse2.UnpackLow(m0, m1), lo23 = Sse2.UnpackLow(m2, m3);   // spans 0, 1
+        Vector128<int> hi01 = Sse2.UnpackHigh(m0, m1), hi23 = Sse2.UnpackHigh(m2, m3); // spans 2, 3
+        s0 = Sse2.UnpackLow(lo01.AsInt64(), lo23.AsInt64()).AsInt32();
+        s1 = Sse2.UnpackHigh(lo01.AsInt64(), lo23.AsInt64()).AsInt32();
+        s2 = Sse2.UnpackLow(hi01.AsInt64(), hi23.AsInt64()).AsInt32();
+        s3 = Sse2.UnpackHigh(hi01.AsInt64(), hi23.AsInt64()).AsInt32();
+    }
+
+    /// <summary>
+    /// Q4_K GEMM's two float steps of 128-value half <paramref name="half"/> for one row of a 4×4 tile, from the
+    /// row's four token accumulators (lower 256 bits span 2h, upper span 2h+1), kept in registers: the same
+    /// operations, in the same order, as two <see cref="Step4x4{TB}"/> calls.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void SpanSteps<TB>(Vector512<int> v0, Vector512<int> v1, Vector512<int> v2, Vector512<int> v3,
+        KRow* row, ActivationBuffer act, int t, int sb, int half, Vector128<float> da, Vector128<float>* acc, Vector128<float>* min)
+        where TB : struct, IKBlock
+    {
+        Vector128<int> first = Totals(v0.GetLower(), v1.GetLower(), v2.GetLower(), v3.GetLower());
+        Vector128<int> second = Totals(v0.GetUpper(), v1.GetUpper(), v2.GetUpper(), v3.GetUpper());
+        Vector128<float> scale = Sse.Multiply(Vector128.Create(row->D), da);
+        *acc = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(first), scale, *acc);
+        *acc = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(second), scale, *acc);
+        SpanMins<TB>(row, act, t, sb, out var s0, out var s1, out var s2, out var s3);
+        Vector128<float> minScale = Sse.Multiply(Vector128.Create(row->DMin), da);
+        *min = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(half == 0 ? s0 : s2), minScale, *min);
+        *min = Fma.MultiplyAdd(Sse2.ConvertToVector128Single(half == 0 ? s1 : s3), minScale, *min);
     }
 
     /// <summary>
@@ -386,13 +427,9 @@ internal static unsafe class KQuantTiles
         return Avx512F.Add(isum, Avx512BW.MultiplyAddAdjacent(p, scales));
     }
 
-    /// <summary>
-    /// The 256-bit integer lanes of a 512-bit accumulator: both halves added (<paramref name="part"/> &lt; 0), or
-    /// the lower (0) or upper (1) half alone — for Q4_K's interleaved halves, the 64-value spans 2h and 2h+1.
-    /// </summary>
+    /// <summary>The 256-bit integer lanes of a 512-bit accumulator: both halves added.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Halves(Vector512<int> v, int part) =>
-        part < 0 ? Avx2.Add(v.GetLower(), v.GetUpper()) : part == 0 ? v.GetLower() : v.GetUpper();
+    private static Vector256<int> Halves(Vector512<int> v) => Avx2.Add(v.GetLower(), v.GetUpper());
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x4Wide<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector256<int>* ints, FloatState* st)
@@ -461,31 +498,31 @@ internal static unsafe class KQuantTiles
                     i33 = Pair<TB>(i33, x3, a, p3 + bp, v3);
                 }
                 if (!spans) continue;
-                for (int part = 0; part < 2; part++)
-                {
-                    Park(ints, part, i00, i01, i02, i03, i10, i11, i12, i13, i20, i21, i22, i23, i30, i31, i32, i33);
-                    Step4x4<TB>(ints, rows, act, t, sb, 2 * h + part, st);
-                }
+                Vector128<float> da = TokenScales(act, t, sb);
+                SpanSteps<TB>(i00, i01, i02, i03, rows, act, t, sb, h, da, st->Acc, st->Min);
+                SpanSteps<TB>(i10, i11, i12, i13, rows + 1, act, t, sb, h, da, st->Acc + 1, st->Min + 1);
+                SpanSteps<TB>(i20, i21, i22, i23, rows + 2, act, t, sb, h, da, st->Acc + 2, st->Min + 2);
+                SpanSteps<TB>(i30, i31, i32, i33, rows + 3, act, t, sb, h, da, st->Acc + 3, st->Min + 3);
                 i00 = i01 = i02 = i03 = i10 = i11 = i12 = i13 = i20 = i21 = i22 = i23 = i30 = i31 = i32 = i33 = default;
             }
             if (spans) continue;
-            Park(ints, -1, i00, i01, i02, i03, i10, i11, i12, i13, i20, i21, i22, i23, i30, i31, i32, i33);
+            Park(ints, i00, i01, i02, i03, i10, i11, i12, i13, i20, i21, i22, i23, i30, i31, i32, i33);
             Step4x4<TB>(ints, rows, act, t, sb, -1, st);
         }
     }
 
     /// <summary>Stores a 4×4 tile's accumulators as [row, token] 256-bit lanes (see <see cref="Halves"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Park(Vector256<int>* ints, int part,
+    private static void Park(Vector256<int>* ints,
         Vector512<int> i00, Vector512<int> i01, Vector512<int> i02, Vector512<int> i03,
         Vector512<int> i10, Vector512<int> i11, Vector512<int> i12, Vector512<int> i13,
         Vector512<int> i20, Vector512<int> i21, Vector512<int> i22, Vector512<int> i23,
         Vector512<int> i30, Vector512<int> i31, Vector512<int> i32, Vector512<int> i33)
     {
-        ints[0] = Halves(i00, part); ints[1] = Halves(i01, part); ints[2] = Halves(i02, part); ints[3] = Halves(i03, part);
-        ints[4] = Halves(i10, part); ints[5] = Halves(i11, part); ints[6] = Halves(i12, part); ints[7] = Halves(i13, part);
-        ints[8] = Halves(i20, part); ints[9] = Halves(i21, part); ints[10] = Halves(i22, part); ints[11] = Halves(i23, part);
-        ints[12] = Halves(i30, part); ints[13] = Halves(i31, part); ints[14] = Halves(i32, part); ints[15] = Halves(i33, part);
+        ints[0] = Halves(i00); ints[1] = Halves(i01); ints[2] = Halves(i02); ints[3] = Halves(i03);
+        ints[4] = Halves(i10); ints[5] = Halves(i11); ints[6] = Halves(i12); ints[7] = Halves(i13);
+        ints[8] = Halves(i20); ints[9] = Halves(i21); ints[10] = Halves(i22); ints[11] = Halves(i23);
+        ints[12] = Halves(i30); ints[13] = Halves(i31); ints[14] = Halves(i32); ints[15] = Halves(i33);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -519,7 +556,7 @@ internal static unsafe class KQuantTiles
                 TB.Codes128(b3, h, out ua, out ub);
                 i3 = Pair<TB>(Pair<TB>(i3, ua, xa, p0 + pt, Avx512BW.PermuteVar32x16(s3, ia)), ub, xb, p0 + pt + 32, Avx512BW.PermuteVar32x16(s3, ib));
             }
-            ints[0] = Halves(i0, -1); ints[1] = Halves(i1, -1); ints[2] = Halves(i2, -1); ints[3] = Halves(i3, -1);
+            ints[0] = Halves(i0); ints[1] = Halves(i1); ints[2] = Halves(i2); ints[3] = Halves(i3);
             Step4x1<TB>(ints, rows, act, t, sb, st);
         }
     }

@@ -23,6 +23,8 @@ public sealed class TimedBackend : IBackend, IPressScoring
 {
     private readonly long[] _ticks = new long[BackendProfile.Operations.Count]; // [ops] Stopwatch ticks
     private readonly long[] _calls = new long[BackendProfile.Operations.Count]; // [ops]
+    private readonly long[] _matMulTicks = new long[BackendProfile.WeightTypeSlots]; // [GgmlType] Stopwatch ticks
+    private readonly long[] _matMulCalls = new long[BackendProfile.WeightTypeSlots]; // [GgmlType]
 
     /// <summary>Wraps <paramref name="inner"/>; disposing this disposes it.</summary>
     public TimedBackend(IBackend inner)
@@ -38,13 +40,16 @@ public sealed class TimedBackend : IBackend, IPressScoring
     public string Name => Inner.Name;
 
     /// <summary>A copy of the counters since construction or the last <see cref="Reset"/>.</summary>
-    public BackendProfile Snapshot() => new((long[])_ticks.Clone(), (long[])_calls.Clone());
+    public BackendProfile Snapshot() =>
+        new((long[])_ticks.Clone(), (long[])_calls.Clone(), (long[])_matMulTicks.Clone(), (long[])_matMulCalls.Clone());
 
     /// <summary>Zeroes the counters.</summary>
     public void Reset()
     {
         Array.Clear(_ticks);
         Array.Clear(_calls);
+        Array.Clear(_matMulTicks);
+        Array.Clear(_matMulCalls);
     }
 
     /// <inheritdoc/>
@@ -82,7 +87,12 @@ public sealed class TimedBackend : IBackend, IPressScoring
     {
         long t = Stopwatch.GetTimestamp();
         Inner.MatMul(w, x, rows, y);
-        Stop(BackendOp.MatMul, t);
+        long elapsed = Stopwatch.GetTimestamp() - t;
+        _ticks[(int)BackendOp.MatMul] += elapsed;
+        _calls[(int)BackendOp.MatMul]++;
+        int slot = Math.Min((int)w.Type, BackendProfile.WeightTypeSlots - 1);
+        _matMulTicks[slot] += elapsed;
+        _matMulCalls[slot]++;
     }
 
     /// <inheritdoc/>
