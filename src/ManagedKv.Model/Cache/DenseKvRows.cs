@@ -38,6 +38,12 @@ public abstract class DenseKvRows<T>(int width) : KvRows(width) where T : unmana
         Decode(Data.Slice(checked(start * Width), checked(count * Width)), destination[..(count * Width)]);
 
     /// <inheritdoc/>
+    internal override void Reserve(int rows)
+    {
+        if (rows > Capacity) Array.Resize(ref _data, checked((Capacity == 0 ? rows : GrowTo(Capacity, rows)) * Width));
+    }
+
+    /// <inheritdoc/>
     internal override void TrimExcess()
     {
         if (_data.Length != Count * Width) Array.Resize(ref _data, Count * Width);

@@ -65,6 +65,16 @@ public sealed class KvCache
 
     private int KvRowsBytes(int width) => width * (Storage == KvStorageType.F32 ? 4 : 2);
 
+    /// <summary>
+    /// Makes room in every head of <paramref name="layer"/> for <paramref name="tokens"/> more tokens, as a
+    /// backend does before appending a batch: the buffers grow once, to their exact size.
+    /// </summary>
+    public void Reserve(int layer, int tokens)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(tokens);
+        foreach (var head in _heads[layer]) head.Reserve(tokens);
+    }
+
     /// <summary>Appends one token's key and value rows for one layer and head.</summary>
     public void Append(int layer, int kvHead, int position, ReadOnlySpan<float> key, ReadOnlySpan<float> value)
     {

@@ -62,6 +62,15 @@ public sealed class KvHead
         Values.Append(value);
     }
 
+    /// <summary>Makes room for <paramref name="extra"/> more tokens (see <see cref="KvRows.Reserve"/>).</summary>
+    internal void Reserve(int extra)
+    {
+        int rows = checked(Count + extra);
+        if (rows > _positions.Length) Array.Resize(ref _positions, _positions.Length == 0 ? rows : Math.Max(rows, 2 * _positions.Length));
+        Keys.Reserve(rows);
+        Values.Reserve(rows);
+    }
+
     /// <summary>Keeps only the tokens at the given strictly increasing indices.</summary>
     internal void Keep(ReadOnlySpan<int> ascendingIndices)
     {

@@ -102,6 +102,17 @@ public abstract class KvRows
     {
     }
 
+    /// <summary>
+    /// Makes room for <paramref name="rows"/> rows in all, so appending a batch grows the buffer at most once
+    /// instead of doubling through it (each doubling leaves the old buffer as garbage: about one cache's worth of
+    /// extra peak memory after a prefill). An empty buffer gets exactly <paramref name="rows"/>; a used one at
+    /// least doubles, so a long prompt's micro-batches still grow geometrically. Storages without a growable
+    /// buffer ignore it.
+    /// </summary>
+    internal virtual void Reserve(int rows)
+    {
+    }
+
     /// <summary>Releases spare capacity (storage built once to its final size, e.g. a merged pair's directions).</summary>
     internal virtual void TrimExcess()
     {
