@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using ManagedKv.Gguf;
 
 namespace ManagedKv.Cpu.Kernels;
 
@@ -9,6 +10,9 @@ namespace ManagedKv.Cpu.Kernels;
 /// </summary>
 internal unsafe interface IKBlock
 {
+    /// <summary>The stored weight type (the kernel's <see cref="MatMulKernel.WeightType"/>).</summary>
+    static abstract GgmlType Type { get; }
+
     /// <summary>Bytes per super-block.</summary>
     static abstract int BlockBytes { get; }
 

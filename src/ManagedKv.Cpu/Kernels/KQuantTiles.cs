@@ -280,21 +280,33 @@ internal static unsafe class KQuantTiles
         return Avx2.Add(isum, Avx2.MultiplyAddAdjacent(p, scales));
     }
 
+    /// <summary>
+    /// Points <paramref name="b0"/> .. <paramref name="b3"/> at super-block <paramref name="sb"/> of the four rows
+    /// and decodes their factors, scales and mins into <paramref name="rows"/>[0..3].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PrepareBlocks<TB>(byte* w0, byte* w1, byte* w2, byte* w3, int sb, KRow* rows,
+        out byte* b0, out byte* b1, out byte* b2, out byte* b3) where TB : struct, IKBlock
+    {
+        int bb = TB.BlockBytes;
+        b0 = w0 + sb * bb; b1 = w1 + sb * bb; b2 = w2 + sb * bb; b3 = w3 + sb * bb;
+        TB.Prepare(b0, rows);
+        TB.Prepare(b1, rows + 1);
+        TB.Prepare(b2, rows + 2);
+        TB.Prepare(b3, rows + 3);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x4<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector256<int>* ints, FloatState* st)
         where TB : struct, IKBlock
     {
-        int k = act.K, blocks = k / 256, bb = TB.BlockBytes, stepChunks = StepChunks<TB>();
+        int k = act.K, blocks = k / 256, stepChunks = StepChunks<TB>();
         sbyte* c0 = act.Codes + (long)t * k, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
         short* p0 = PairBias<TB>() ? act.BiasPairs + (long)t * (k / 2) : null;
         short* p1 = p0 + k / 2, p2 = p1 + k / 2, p3 = p2 + k / 2;
         for (int sb = 0; sb < blocks; sb++)
         {
-            byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
-            TB.Prepare(b0, rows);
-            TB.Prepare(b1, rows + 1);
-            TB.Prepare(b2, rows + 2);
-            TB.Prepare(b3, rows + 3);
+            PrepareBlocks<TB>(w0, w1, w2, w3, sb, rows, out byte* b0, out byte* b1, out byte* b2, out byte* b3);
             for (int first = 0; first < 8; first += stepChunks)
             {
                 Vector256<int> i00 = default, i01 = default, i02 = default, i03 = default;
@@ -345,16 +357,12 @@ internal static unsafe class KQuantTiles
     private static void Tile4x1<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector256<int>* ints, FloatState* st)
         where TB : struct, IKBlock
     {
-        int k = act.K, blocks = k / 256, bb = TB.BlockBytes;
+        int k = act.K, blocks = k / 256;
         sbyte* c0 = act.Codes + (long)t * k;
         short* p0 = PairBias<TB>() ? act.BiasPairs + (long)t * (k / 2) : null;
         for (int sb = 0; sb < blocks; sb++)
         {
-            byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
-            TB.Prepare(b0, rows);
-            TB.Prepare(b1, rows + 1);
-            TB.Prepare(b2, rows + 2);
-            TB.Prepare(b3, rows + 3);
+            PrepareBlocks<TB>(w0, w1, w2, w3, sb, rows, out byte* b0, out byte* b1, out byte* b2, out byte* b3);
             Vector256<int> i0 = default, i1 = default, i2 = default, i3 = default;
             for (int c = 0; c < 8; c++)
             {
@@ -421,18 +429,14 @@ internal static unsafe class KQuantTiles
     private static void Tile4x4Wide<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector256<int>* ints, FloatState* st)
         where TB : struct, IKBlock
     {
-        int k = act.K, blocks = k / 256, bb = TB.BlockBytes;
+        int k = act.K, blocks = k / 256;
         // Q4_K's 64-value float steps take Tile4x4Spans: this tile takes one float step per super-block
         sbyte* c0 = act.Codes + (long)t * k, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
         short* p0 = PairBias<TB>() ? act.BiasPairs + (long)t * (k / 2) : null;
         short* p1 = p0 + k / 2, p2 = p1 + k / 2, p3 = p2 + k / 2;
         for (int sb = 0; sb < blocks; sb++)
         {
-            byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
-            TB.Prepare(b0, rows);
-            TB.Prepare(b1, rows + 1);
-            TB.Prepare(b2, rows + 2);
-            TB.Prepare(b3, rows + 3);
+            PrepareBlocks<TB>(w0, w1, w2, w3, sb, rows, out byte* b0, out byte* b1, out byte* b2, out byte* b3);
             Vector512<short> s0 = rows[0].Scales.ToVector512Unsafe(), s1 = rows[1].Scales.ToVector512Unsafe();
             Vector512<short> s2 = rows[2].Scales.ToVector512Unsafe(), s3 = rows[3].Scales.ToVector512Unsafe();
             Vector512<int> i00 = default, i01 = default, i02 = default, i03 = default;
@@ -507,16 +511,12 @@ internal static unsafe class KQuantTiles
     private static void Tile4x1Wide<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows, Vector256<int>* ints, FloatState* st)
         where TB : struct, IKBlock
     {
-        int k = act.K, blocks = k / 256, bb = TB.BlockBytes;
+        int k = act.K, blocks = k / 256;
         sbyte* c0 = act.Codes + (long)t * k;
         short* p0 = PairBias<TB>() ? act.BiasPairs + (long)t * (k / 2) : null;
         for (int sb = 0; sb < blocks; sb++)
         {
-            byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
-            TB.Prepare(b0, rows);
-            TB.Prepare(b1, rows + 1);
-            TB.Prepare(b2, rows + 2);
-            TB.Prepare(b3, rows + 3);
+            PrepareBlocks<TB>(w0, w1, w2, w3, sb, rows, out byte* b0, out byte* b1, out byte* b2, out byte* b3);
             Vector512<short> s0 = rows[0].Scales.ToVector512Unsafe(), s1 = rows[1].Scales.ToVector512Unsafe();
             Vector512<short> s2 = rows[2].Scales.ToVector512Unsafe(), s3 = rows[3].Scales.ToVector512Unsafe();
             Vector512<int> i0 = default, i1 = default, i2 = default, i3 = default;
@@ -553,18 +553,14 @@ internal static unsafe class KQuantTiles
     private static Vector512<float> Tile4x4Spans<TB>(byte* w0, byte* w1, byte* w2, byte* w3, ActivationBuffer act, int t, KRow* rows)
         where TB : struct, IKBlock
     {
-        int k = act.K, blocks = k / 256, bb = TB.BlockBytes, pairs = k / 32;
+        int k = act.K, blocks = k / 256, pairs = k / 32;
         sbyte* c0 = act.Codes + (long)t * k, c1 = c0 + k, c2 = c1 + k, c3 = c2 + k;
         short* ps0 = act.PairSums + (long)t * pairs, ps1 = ps0 + pairs, ps2 = ps1 + pairs, ps3 = ps2 + pairs;
         float* da0 = act.Scales + (long)t * blocks;
         Vector512<float> sums = default, mins = default; // [row, token]
         for (int sb = 0; sb < blocks; sb++)
         {
-            byte* b0 = w0 + sb * bb, b1 = w1 + sb * bb, b2 = w2 + sb * bb, b3 = w3 + sb * bb;
-            TB.Prepare(b0, rows);
-            TB.Prepare(b1, rows + 1);
-            TB.Prepare(b2, rows + 2);
-            TB.Prepare(b3, rows + 3);
+            PrepareBlocks<TB>(w0, w1, w2, w3, sb, rows, out byte* b0, out byte* b1, out byte* b2, out byte* b3);
 
             // d_w·d_a and dmin_w·d_a per [row, token], as the 128-bit steps computed them
             Vector128<float> da = Vector128.Create(da0[sb], da0[sb + blocks], da0[sb + 2 * blocks], da0[sb + 3 * blocks]);

@@ -18,19 +18,19 @@ internal static class KernelRegistry
         if (portable || !Simd.Supported) return new PortableKernel(type);
         return type switch
         {
-            GgmlType.F32 => new F32Kernel(),
-            GgmlType.F16 => new F16Kernel(),
-            GgmlType.BF16 => new BF16Kernel(),
-            GgmlType.Q8_0 => new Q8_0Kernel(),
-            GgmlType.Q4_0 => new Q4_0Kernel(),
-            GgmlType.Q4_1 => new Q4_1Kernel(),
-            GgmlType.Q5_0 => new Q5_0Kernel(),
-            GgmlType.Q5_1 => new Q5_1Kernel(),
-            GgmlType.Q2_K => new Q2KKernel(),
-            GgmlType.Q3_K => new Q3KKernel(),
-            GgmlType.Q4_K => new Q4KKernel(),
-            GgmlType.Q5_K => new Q5KKernel(),
-            _ => new Q6KKernel(),
+            GgmlType.F32 => new FloatKernel<F32Row>(),
+            GgmlType.F16 => new FloatKernel<F16Row>(),
+            GgmlType.BF16 => new FloatKernel<BF16Row>(),
+            GgmlType.Q8_0 => new LegacyKernel<Q8_0Block>(),
+            GgmlType.Q4_0 => new LegacyKernel<Q4_0Block>(),
+            GgmlType.Q4_1 => new LegacyKernel<Q4_1Block>(),
+            GgmlType.Q5_0 => new LegacyKernel<Q5_0Block>(),
+            GgmlType.Q5_1 => new LegacyKernel<Q5_1Block>(),
+            GgmlType.Q2_K => new KQuantKernel<Q2KBlock>(),
+            GgmlType.Q3_K => new KQuantKernel<Q3KBlock>(),
+            GgmlType.Q4_K => new KQuantKernel<Q4KBlock>(),
+            GgmlType.Q5_K => new KQuantKernel<Q5KBlock>(),
+            _ => new KQuantKernel<Q6KBlock>(),
         };
     }
 }
