@@ -164,17 +164,15 @@ internal sealed unsafe class AttentionWork : IParallelWork
 
             if (head.Values is DenseKvRows<float> f32Values)
             {
-                fixed (float* values = f32Values.Data)
-                    for (int i = 0; i < nq; i++) Weighted<F32Values>(Output(r0 + i, h), scores + i * capacity, (byte*)values, visible[i], lanes);
+                fixed (float* values = f32Values.Data) WeightedRows<F32Values>(r0, nq, h, scores, capacity, visible, (byte*)values, lanes);
             }
             else if (head.Values is DenseKvRows<Half> f16Values)
             {
-                fixed (Half* values = f16Values.Data)
-                    for (int i = 0; i < nq; i++) Weighted<F16Values>(Output(r0 + i, h), scores + i * capacity, (byte*)values, visible[i], lanes);
+                fixed (Half* values = f16Values.Data) WeightedRows<F16Values>(r0, nq, h, scores, capacity, visible, (byte*)values, lanes);
             }
             else
             {
-                for (int i = 0; i < nq; i++) Weighted<F32Values>(Output(r0 + i, h), scores + i * capacity, (byte*)decodedValues, visible[i], lanes);
+                WeightedRows<F32Values>(r0, nq, h, scores, capacity, visible, (byte*)decodedValues, lanes);
             }
         }
     }
@@ -219,6 +217,11 @@ internal sealed unsafe class AttentionWork : IParallelWork
         float* q1 = nq > 1 ? Query(r0 + 1, h) : q0;
         float* q2 = nq > 2 ? Query(r0 + 2, h) : q1;
         float* q3 = nq > 3 ? Query(r0 + 3, h) : q2;
+        if (Simd.UseAvx512 && kd % 64 == 0)
+        {
+            ScoreTiles<TV>(q0, q1, q2, q3, keys, keyBytes, count, scores, capacity);
+            return;
+        }
         for (int j = 0; j < count; j++)
         {
             byte* k = keys + j * keyBytes;
@@ -354,7 +357,12 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 Avx.Store(lanes + x, Avx.Add(a, b));
             }
         }
-        // _mm512_reduce_add_ps: (m, m+8), then (m, m+4), then (m, m+2), then (m, m+1)
+        ReduceLanes(lanes, vd, o);
+    }
+
+    /// <summary>o[d] = the sixteen lanes lanes[m, d] added as <c>_mm512_reduce_add_ps</c> adds them: (m, m+8), then (m, m+4), then (m, m+2), then (m, m+1).</summary>
+    private static void ReduceLanes(float* lanes, int vd, float* o)
+    {
         for (int d = 0; d < vd; d += 8)
         {
             Vector256<float> L(int m) => Avx.LoadVector256(lanes + m * vd + d);
@@ -365,6 +373,199 @@ internal sealed unsafe class AttentionWork : IParallelWork
             r.Store(o + d);
         }
     }
+
+    /// <summary>
+    /// The weighted value sums of query rows [r0, r0 + nq) of head <paramref name="h"/>: the batch path
+    /// (<see cref="WeightedTiles{TV}"/>) when the value width is a multiple of 64 on AVX-512, else row by row.
+    /// </summary>
+    private void WeightedRows<TV>(int r0, int nq, int h, float* scores, int capacity, ReadOnlySpan<int> visible, byte* values, float* lanes)
+        where TV : struct, IValueRow
+    {
+        if (_rowsCount >= 2 && Simd.UseAvx512 && _valueDim % 64 == 0)
+        {
+            WeightedTiles<TV>(r0, nq, h, scores, capacity, visible, values, lanes);
+            return;
+        }
+        for (int i = 0; i < nq; i++) Weighted<TV>(Output(r0 + i, h), scores + i * capacity, values, visible[i], lanes);
+    }
+
+    /// <summary>
+    /// <see cref="Weighted{TV}"/>'s sixteen-lane sums (tinyBLAS's order: lane m collects the tokens j ≡ m mod 16
+    /// by FMA) for up to four query rows at once: each value row is loaded once for all of them and the sixteen
+    /// accumulators (4 rows × 64 dimensions) are independent, where the row-by-row loop reloaded the values per
+    /// query row and waited on four FMA chains (measured: the value sums were ~75% of attention at 4k tokens).
+    /// Every lane sees the same FMAs in the same order, so the bits are those of the row-by-row path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WeightedTiles<TV>(int r0, int nq, int h, float* scores, int capacity, ReadOnlySpan<int> visible, byte* values, float* lanes)
+        where TV : struct, IValueRow
+    {
+        int vd = _valueDim;
+        long valueBytes = (long)vd * TV.ElementBytes;
+        // rows past nq repeat the last one (computed, never stored)
+        float* p0 = scores, p1 = nq > 1 ? p0 + capacity : p0, p2 = nq > 2 ? p1 + capacity : p1, p3 = nq > 3 ? p2 + capacity : p2;
+        int n0 = visible[0], n1 = visible[Math.Min(1, nq - 1)], n2 = visible[Math.Min(2, nq - 1)], n3 = visible[Math.Min(3, nq - 1)];
+        int common = Math.Min(Math.Min(n0, n1), Math.Min(n2, n3));
+        float* l0 = lanes, l1 = l0 + 16 * vd, l2 = l1 + 16 * vd, l3 = l2 + 16 * vd; // [row, 16, vd]
+        for (int m = 0; m < 16; m++)
+        {
+            for (int d = 0; d < vd; d += 64)
+            {
+                Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default;
+                Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
+                Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
+                Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
+                byte* v = values + m * valueBytes + d * TV.ElementBytes;
+                int j = m;
+                for (; j < common; j += 16, v += 16 * valueBytes)
+                {
+                    Vector512<float> x0 = TV.Load16(v, 0), x1 = TV.Load16(v, 16), x2 = TV.Load16(v, 32), x3 = TV.Load16(v, 48);
+                    var w = Vector512.Create(p0[j]);
+                    a00 = Avx512F.FusedMultiplyAdd(w, x0, a00); a01 = Avx512F.FusedMultiplyAdd(w, x1, a01);
+                    a02 = Avx512F.FusedMultiplyAdd(w, x2, a02); a03 = Avx512F.FusedMultiplyAdd(w, x3, a03);
+                    w = Vector512.Create(p1[j]);
+                    a10 = Avx512F.FusedMultiplyAdd(w, x0, a10); a11 = Avx512F.FusedMultiplyAdd(w, x1, a11);
+                    a12 = Avx512F.FusedMultiplyAdd(w, x2, a12); a13 = Avx512F.FusedMultiplyAdd(w, x3, a13);
+                    w = Vector512.Create(p2[j]);
+                    a20 = Avx512F.FusedMultiplyAdd(w, x0, a20); a21 = Avx512F.FusedMultiplyAdd(w, x1, a21);
+                    a22 = Avx512F.FusedMultiplyAdd(w, x2, a22); a23 = Avx512F.FusedMultiplyAdd(w, x3, a23);
+                    w = Vector512.Create(p3[j]);
+                    a30 = Avx512F.FusedMultiplyAdd(w, x0, a30); a31 = Avx512F.FusedMultiplyAdd(w, x1, a31);
+                    a32 = Avx512F.FusedMultiplyAdd(w, x2, a32); a33 = Avx512F.FusedMultiplyAdd(w, x3, a33);
+                }
+                Park(l0 + m * vd + d, a00, a01, a02, a03);
+                Park(l1 + m * vd + d, a10, a11, a12, a13);
+                Park(l2 + m * vd + d, a20, a21, a22, a23);
+                Park(l3 + m * vd + d, a30, a31, a32, a33);
+                // causal rows of one block see a few more tokens than the first: finish each alone
+                ContinueLane<TV>(l1 + m * vd + d, p1, v, j, n1, valueBytes);
+                ContinueLane<TV>(l2 + m * vd + d, p2, v, j, n2, valueBytes);
+                ContinueLane<TV>(l3 + m * vd + d, p3, v, j, n3, valueBytes);
+                ContinueLane<TV>(l0 + m * vd + d, p0, v, j, n0, valueBytes);
+            }
+        }
+        ReduceLanes(l0, vd, Output(r0, h));
+        if (nq > 1) ReduceLanes(l1, vd, Output(r0 + 1, h));
+        if (nq > 2) ReduceLanes(l2, vd, Output(r0 + 2, h));
+        if (nq > 3) ReduceLanes(l3, vd, Output(r0 + 3, h));
+    }
+
+    /// <summary>Stores 64 accumulated dimensions of one lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Park(float* lane, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
+    {
+        a0.Store(lane);
+        a1.Store(lane + 16);
+        a2.Store(lane + 32);
+        a3.Store(lane + 48);
+    }
+
+    /// <summary>Adds tokens j, j+16, … &lt; n of one row to its parked lane (64 dimensions), in order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ContinueLane<TV>(float* lane, float* p, byte* v, int j, int n, long valueBytes) where TV : struct, IValueRow
+    {
+        if (j >= n) return;
+        Vector512<float> a0 = Avx512F.LoadVector512(lane), a1 = Avx512F.LoadVector512(lane + 16);
+        Vector512<float> a2 = Avx512F.LoadVector512(lane + 32), a3 = Avx512F.LoadVector512(lane + 48);
+        for (; j < n; j += 16, v += 16 * valueBytes)
+        {
+            var w = Vector512.Create(p[j]);
+            a0 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 0), a0);
+            a1 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 16), a1);
+            a2 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 32), a2);
+            a3 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 48), a3);
+        }
+        Park(lane, a0, a1, a2, a3);
+    }
+
+    /// <summary>
+    /// Four queries × four keys per step (prefill), each score computed as <see cref="DotPair{TV}"/> computes it
+    /// for a key dimension that is a multiple of 64, but the sixteen horizontal reductions are done together: a
+    /// transpose tree whose every level adds the same lane pairs as hsum_float_8 does (lo + hi, then l + l+4, then
+    /// (0+2, 1+3), then 0 + 1), so each score has the same bits while a reduction costs about 3 instructions
+    /// instead of 10 (it was over half of the score work, which dominates attention at long contexts).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScoreTiles<TV>(float* q0, float* q1, float* q2, float* q3, byte* keys, long keyBytes, int count, float* scores, int capacity)
+        where TV : struct, IValueRow
+    {
+        int kd = _keyDim;
+        var scale = Vector512.Create(_scale);
+        for (int j = 0; j < count; j += 4)
+        {
+            // past the end the last key is repeated and its scores dropped
+            byte* k0 = keys + j * keyBytes;
+            byte* k1 = j + 1 < count ? k0 + keyBytes : k0;
+            byte* k2 = j + 2 < count ? k1 + keyBytes : k1;
+            byte* k3 = j + 3 < count ? k2 + keyBytes : k2;
+            // level 1: lanes l + l+8 (lo + hi) of two pairs at once; pairs are [key, query]
+            Vector512<float> v0 = LoPlusHi(PairLanes<TV>(q0, k0, kd), PairLanes<TV>(q1, k0, kd));
+            Vector512<float> v1 = LoPlusHi(PairLanes<TV>(q2, k0, kd), PairLanes<TV>(q3, k0, kd));
+            Vector512<float> v2 = LoPlusHi(PairLanes<TV>(q0, k1, kd), PairLanes<TV>(q1, k1, kd));
+            Vector512<float> v3 = LoPlusHi(PairLanes<TV>(q2, k1, kd), PairLanes<TV>(q3, k1, kd));
+            Vector512<float> v4 = LoPlusHi(PairLanes<TV>(q0, k2, kd), PairLanes<TV>(q1, k2, kd));
+            Vector512<float> v5 = LoPlusHi(PairLanes<TV>(q2, k2, kd), PairLanes<TV>(q3, k2, kd));
+            Vector512<float> v6 = LoPlusHi(PairLanes<TV>(q0, k3, kd), PairLanes<TV>(q1, k3, kd));
+            Vector512<float> v7 = LoPlusHi(PairLanes<TV>(q2, k3, kd), PairLanes<TV>(q3, k3, kd));
+            // level 2: lanes l + l+4 of each 8-lane pair: block i of u_key = query i's four partial sums
+            Vector512<float> u0 = Fours(v0, v1), u1 = Fours(v2, v3), u2 = Fours(v4, v5), u3 = Fours(v6, v7);
+            // level 3: (0+2, 1+3) — block i = [key a (0+2, 1+3), key b (0+2, 1+3)] of query i
+            Vector512<float> t01 = Twos(u0, u1), t23 = Twos(u2, u3);
+            // level 4: 0 + 1 — block i = query i's scores of keys j .. j+3
+            Vector512<float> r = Avx512F.Multiply(Avx512F.Add(
+                Avx512F.Shuffle(t01, t23, 0b10_00_10_00), Avx512F.Shuffle(t01, t23, 0b11_01_11_01)), scale);
+            if (j + 4 <= count)
+            {
+                r.GetLower().GetLower().Store(scores + j);
+                r.GetLower().GetUpper().Store(scores + capacity + j);
+                r.GetUpper().GetLower().Store(scores + 2 * capacity + j);
+                r.GetUpper().GetUpper().Store(scores + 3 * capacity + j);
+            }
+            else
+            {
+                for (int i = 0; j + i < count; i++)
+                {
+                    scores[j + i] = r.GetElement(i);
+                    scores[capacity + j + i] = r.GetElement(4 + i);
+                    scores[2 * capacity + j + i] = r.GetElement(8 + i);
+                    scores[3 * capacity + j + i] = r.GetElement(12 + i);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="DotPair{TV}"/>'s eight 8-lane accumulators for a key dimension that is a multiple of 64, as
+    /// 512-bit pairs (a0|a1, a2|a3, a4|a5, a6|a7), folded to lo | hi = ((a0+a4)+(a2+a6)) | ((a1+a5)+(a3+a7)).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> PairLanes<TV>(float* q, byte* k, int kd) where TV : struct, IValueRow
+    {
+        Vector512<float> z0 = default, z1 = default, z2 = default, z3 = default;
+        for (int d = 0; d < kd; d += 64)
+        {
+            z0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d), TV.Load16(k, d), z0);
+            z1 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d + 16), TV.Load16(k, d + 16), z1);
+            z2 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d + 32), TV.Load16(k, d + 32), z2);
+            z3 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d + 48), TV.Load16(k, d + 48), z3);
+        }
+        return Avx512F.Add(Avx512F.Add(z0, z2), Avx512F.Add(z1, z3));
+    }
+
+    /// <summary>[lo(a) + hi(a) | lo(b) + hi(b)] of two lo | hi vectors (8 lanes each).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LoPlusHi(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.Add(Avx512F.Shuffle4x128(a, b, 0b01_00_01_00), Avx512F.Shuffle4x128(a, b, 0b11_10_11_10));
+
+    /// <summary>Lanes l + l+4 of each 8-lane half of <paramref name="a"/>, then of <paramref name="b"/>: four 4-lane blocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Fours(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.Add(Avx512F.Shuffle4x128(a, b, 0b10_00_10_00), Avx512F.Shuffle4x128(a, b, 0b11_01_11_01));
+
+    /// <summary>Per 128-bit block: [a0+a2, a1+a3, b0+b2, b1+b3].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Twos(Vector512<float> a, Vector512<float> b) =>
+        Avx512F.Add(Avx512F.Shuffle(a, b, 0b01_00_01_00), Avx512F.Shuffle(a, b, 0b11_10_11_10));
 
     /// <summary>q·k_i for four keys.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,3 +1,4 @@
+using ManagedKv.Model.Cache;
 using ManagedKv.Model.Inference;
 using ManagedKv.Model.Loading;
 using ManagedKv.Model.Reference;
@@ -31,6 +32,26 @@ public sealed class CpuOpByOpTests
         var backend = new OpByOpBackend(new CpuBackend(2), new ReferenceBackend());
         using var transformer = new Transformer(source, backend);
         new Session(transformer).Prefill(golden.PromptTokens("story"));
+        Assert.AreEqual(0, backend.Log.Count, $"{model}: operations differing from the reference:\n{string.Join('\n', backend.Log)}");
+    }
+
+    /// <summary>
+    /// The same with an f16 KV cache: the attention kernels read f16 keys and values through their own loads
+    /// (the batched score and value-sum tiles as well as the row-by-row paths), and must still give the
+    /// reference's bits, with one decoded token after the prefill for the single-row path.
+    /// </summary>
+    [TestMethod]
+    [DataRow("tiny-llama-Q8_0")]
+    [DataRow("tiny-qwen2-Q8_0")]
+    public void AttentionOverAnF16CacheMatchesTheReferenceBitForBit(string model)
+    {
+        var golden = LlamaCppGolden.Load(model);
+        using var source = ModelSource.Open(golden.ModelPath);
+        var backend = new OpByOpBackend(new CpuBackend(2), new ReferenceBackend());
+        using var transformer = new Transformer(source, backend);
+        var session = new Session(transformer, KvStorageType.F16);
+        var logits = session.Prefill(golden.PromptTokens("story"));
+        session.Decode(ModelRun.ArgMax(logits));
         Assert.AreEqual(0, backend.Log.Count, $"{model}: operations differing from the reference:\n{string.Join('\n', backend.Log)}");
     }
 }
