@@ -199,6 +199,11 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 for (int j = 0; j < count; j++) scores[j] = DotRow<TV>(q, keys + j * keyBytes, kd) * _scale;
                 return;
             }
+            if (Simd.UseAvx512 && kd % 64 == 0)
+            {
+                ScoreKeys<TV>(q, keys, keyBytes, count, scores);
+                return;
+            }
             for (int j = 0; j < count; j += 4)
             {
                 // past the end the last key is repeated (and its extra scores dropped), so every score comes
@@ -594,6 +599,45 @@ internal sealed unsafe class AttentionWork : IParallelWork
                     scores[2 * capacity + j + i] = r.GetElement(8 + i);
                     scores[3 * capacity + j + i] = r.GetElement(12 + i);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One query against sixteen keys per step (decoding), each score as <see cref="DotPair{TV}"/> computes it for
+    /// a key dimension that is a multiple of 64, with the sixteen horizontal reductions done as one tree (see
+    /// <see cref="ScoreTiles{TV}"/>), then put back in key order by one permute.
+    /// </summary>
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ScoreKeys<TV>(float* q, byte* keys, long keyBytes, int count, float* scores) where TV : struct, IValueRow
+    {
+        int kd = _keyDim;
+        var scale = Vector512.Create(_scale);
+        // r lane 4i + l holds key 4l + i
+        var keyOrder = Vector512.Create(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+        float* tail = stackalloc float[16];
+        for (int j = 0; j < count; j += 16)
+        {
+            int last = Math.Min(count - j, 16) - 1; // past the end the last key is repeated and its scores dropped
+            byte* k = keys + j * keyBytes;
+            Vector512<float> u0 = Fours(LoPlusHi(PairLanes<TV>(q, k, kd), PairLanes<TV>(q, k + Math.Min(1, last) * keyBytes, kd)),
+                                        LoPlusHi(PairLanes<TV>(q, k + Math.Min(2, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(3, last) * keyBytes, kd)));
+            Vector512<float> u1 = Fours(LoPlusHi(PairLanes<TV>(q, k + Math.Min(4, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(5, last) * keyBytes, kd)),
+                                        LoPlusHi(PairLanes<TV>(q, k + Math.Min(6, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(7, last) * keyBytes, kd)));
+            Vector512<float> u2 = Fours(LoPlusHi(PairLanes<TV>(q, k + Math.Min(8, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(9, last) * keyBytes, kd)),
+                                        LoPlusHi(PairLanes<TV>(q, k + Math.Min(10, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(11, last) * keyBytes, kd)));
+            Vector512<float> u3 = Fours(LoPlusHi(PairLanes<TV>(q, k + Math.Min(12, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(13, last) * keyBytes, kd)),
+                                        LoPlusHi(PairLanes<TV>(q, k + Math.Min(14, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(15, last) * keyBytes, kd)));
+            // block i of u_b = key 4b + i's four partial sums
+            Vector512<float> t01 = Twos(u0, u1), t23 = Twos(u2, u3);
+            Vector512<float> r = Avx512F.Add(Avx512F.Shuffle(t01, t23, 0b10_00_10_00), Avx512F.Shuffle(t01, t23, 0b11_01_11_01));
+            r = Avx512F.Multiply(Avx512F.PermuteVar16x32(r, keyOrder), scale);
+            if (last == 15) r.Store(scores + j);
+            else
+            {
+                r.Store(tail);
+                new ReadOnlySpan<float>(tail, last + 1).CopyTo(new Span<float>(scores + j, last + 1));
             }
         }
     }
