@@ -32,6 +32,7 @@ public sealed unsafe class CpuBackend : IBackend, IPressScoring
     private readonly RowsWork _rows;
     private readonly RopeWork _rope = new();
     private readonly AttentionWork _attention;
+    private readonly GroupedDecodeWork _groupedDecode = new();
     private readonly PressKernels _presses = new();
     private readonly MatMulKernel?[] _kernels = new MatMulKernel?[64]; // by ggml type id, for weights prepared elsewhere
     private bool _disposed;
@@ -167,7 +168,12 @@ public sealed unsafe class CpuBackend : IBackend, IPressScoring
         if (heads * cache.KeyDim != hq.Cols || heads % cache.KvHeadCount != 0 || ho.Cols < heads * cache.ValueDim)
             throw new ArgumentException($"attention: {hq.Cols} query columns, {ho.Cols} output columns do not match {cache.KvHeadCount} KV heads of {cache.KeyDim}/{cache.ValueDim}");
         fixed (float* pq = hq.Data, po = ho.Data)
-            _pool.Run(_attention, _attention.Set(pq, hq.Cols, cache, layer, positions, po, ho.Cols, statistics));
+        {
+            if (GroupedDecodeWork.Applies(cache, hq.Cols, positions.Length, statistics is not null, layer))
+                _groupedDecode.Run(_pool, pq, hq.Cols, cache, layer, positions[0], po, ho.Cols);
+            else
+                _pool.Run(_attention, _attention.Set(pq, hq.Cols, cache, layer, positions, po, ho.Cols, statistics));
+        }
     }
 
     /// <inheritdoc/>

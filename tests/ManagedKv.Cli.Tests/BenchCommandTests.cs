@@ -40,6 +40,26 @@ public sealed class BenchCommandTests
     }
 
     [TestMethod]
+    public void CacheTypeF16HalvesTheCacheBytesAndMismatchedTypesAreRefused()
+    {
+        // stories260K, "Once" + 4 generated tokens = 5 positions × 5 layers × 4 KV heads, each (8 + 8) values and a
+        // 4-byte position: 68 bytes in f32, 36 in f16.
+        var f32 = CliRunner.Run("generate", "-p", "Once", "-n", "4", "--press", "full");
+        var f16 = CliRunner.Run("generate", "-p", "Once", "-n", "4", "--press", "full", "-ctk", "f16", "-ctv", "f16");
+        Assert.AreEqual(0, f32.ExitCode, f32.Stderr);
+        Assert.AreEqual(0, f16.ExitCode, f16.Stderr);
+        StringAssert.Contains(f32.Stdout + f32.Stderr, $"cache: {100 * 68:N0} bytes vs full cache {100 * 68:N0} bytes for 5 positions");
+        StringAssert.Contains(f16.Stdout + f16.Stderr, $"cache: {100 * 36:N0} bytes vs full cache {100 * 36:N0} bytes for 5 positions");
+
+        var mismatch = CliRunner.Run("bench", "-p", "8", "-n", "1", "-r", "1", "-ctk", "f16", "-ctv", "f32");
+        Assert.AreNotEqual(0, mismatch.ExitCode);
+        StringAssert.Contains(mismatch.Stderr, "share one storage type");
+        var unknown = CliRunner.Run("generate", "-n", "1", "-ctk", "q8_0");
+        Assert.AreNotEqual(0, unknown.ExitCode);
+        StringAssert.Contains(unknown.Stderr, "--cache-type-k q8_0");
+    }
+
+    [TestMethod]
     public void SweepExpandsAllCompositionsRatiosAndArguments()
     {
         var line = new CommandLine(["--press", "all,lagkv+kivi", "--compression", "0.5,0.75", "--press-arg", "lag=64"], new HashSet<string>());

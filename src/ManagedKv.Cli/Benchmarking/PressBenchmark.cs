@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using ManagedKv.Cli.Infrastructure;
+using ManagedKv.Model.Cache;
 using ManagedKv.Model.Diagnostics;
 using ManagedKv.Model.Inference;
 
@@ -17,9 +18,10 @@ namespace ManagedKv.Cli.Benchmarking;
 /// <param name="prompt">The prompt tokens prefilled each repetition.</param>
 /// <param name="decodeTokens">Tokens decoded after the prefill (0: none).</param>
 /// <param name="profiler">The model's backend when it is a profiling decorator, else null.</param>
-public sealed class PressBenchmark(Transformer model, int[] prompt, int decodeTokens, TimedBackend? profiler)
+/// <param name="cacheType">The KV cache's storage type.</param>
+public sealed class PressBenchmark(Transformer model, int[] prompt, int decodeTokens, TimedBackend? profiler, KvStorageType cacheType = KvStorageType.F32)
 {
-    private readonly Session _session = new(model); // one cache for every configuration: reset before each run
+    private readonly Session _session = new(model, cacheType); // one cache for every configuration: reset before each run
 
     /// <summary>
     /// Warms every configuration up once (untimed), then runs <paramref name="repetitions"/> rounds, each measuring

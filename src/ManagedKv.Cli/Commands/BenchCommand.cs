@@ -57,9 +57,9 @@ public sealed class BenchCommand : ICommand
         int[] prompt = Enumerable.Range(0, Math.Max(nPrompt, 1)).Select(_ => random.Next(vocab)).ToArray();
 
         if (sweep.Count > 0)
-            RunPresses(sweep, new PressBenchmark(transformer, prompt, nGen, profiler), model, source, backend, nPrompt, nGen, reps, stdout, stderr);
+            RunPresses(sweep, new PressBenchmark(transformer, prompt, nGen, profiler, model.CacheType), model, source, backend, nPrompt, nGen, reps, stdout, stderr);
         else
-            RunPlain(new Session(transformer), prompt, model, source, backend, profiler, nPrompt, nGen, reps, stdout, stderr);
+            RunPlain(new Session(transformer, model.CacheType), prompt, model, source, backend, profiler, nPrompt, nGen, reps, stdout, stderr);
         return 0;
     }
 

@@ -56,7 +56,7 @@ public sealed class GenerateCommand : ICommand
         var tokenizer = source.CreateTokenizer();
         using var backend = model.CreateBackend();
         using var transformer = model.CreateTransformer(source, backend);
-        var session = new Session(transformer) { Compression = compression.CreateRunner(transformer.Config) };
+        var session = new Session(transformer, model.CacheType) { Compression = compression.CreateRunner(transformer.Config) };
         var sampler = new Sampler(transformer.VocabSize, sampling);
 
         int[] promptTokens = tokenizer.Encode(prompt, addSpecial: true);

@@ -1,6 +1,7 @@
 using ManagedKv.Cpu;
 using ManagedKv.Gpu;
 using ManagedKv.Gpu.Device;
+using ManagedKv.Model.Cache;
 using ManagedKv.Model.Inference;
 using ManagedKv.Model.Loading;
 using ManagedKv.Model.Reference;
@@ -14,7 +15,9 @@ namespace ManagedKv.Cli.Infrastructure;
 /// <param name="ContextOverride">Context length override (0: the model's).</param>
 /// <param name="BatchSize">Prefill micro-batch.</param>
 /// <param name="Device">For <c>--backend gpu</c>: <c>cuda</c> (default) or <c>cpu</c> (ILGPU's CPU accelerator).</param>
-public sealed record ModelOptions(string? ModelPath, string Backend, int Threads, int ContextOverride, int BatchSize, string Device = "cuda")
+/// <param name="CacheType">KV cache storage: f32 (default, llama.cpp's <c>-ctk f32 -ctv f32</c>, the golden runs' setting) or f16.</param>
+public sealed record ModelOptions(string? ModelPath, string Backend, int Threads, int ContextOverride, int BatchSize, string Device = "cuda",
+    KvStorageType CacheType = KvStorageType.F32)
 {
     /// <summary>Usage lines for these options.</summary>
     public const string Usage = """
@@ -25,6 +28,8 @@ public sealed record ModelOptions(string? ModelPath, string Backend, int Threads
           --backend NAME       cpu (default: SIMD, threaded), reference (the scalar oracle) or gpu (ILGPU)
           --device NAME        with --backend gpu: cuda (default) or cpu (the same kernels on ILGPU's CPU
                                accelerator: slow, for tiny models and tests)
+          -ctk, --cache-type-k T  KV cache storage, f32 (default) or f16 (half the bytes; llama.cpp's default);
+          -ctv, --cache-type-v T  keys and values share one type, so the two must agree
         """ + "\n"; // usage blocks are concatenated: each ends its last line
 
     /// <summary>Reads the shared options from the command line.</summary>
@@ -34,7 +39,23 @@ public sealed record ModelOptions(string? ModelPath, string Backend, int Threads
         args.Int(2, 1, 1024, "-t", "--threads"),
         args.Int(0, 0, int.MaxValue, "-c", "--ctx-size"),
         args.Int(512, 1, 65536, "-b", "--batch-size"),
-        args.String("--device") ?? "cuda");
+        args.String("--device") ?? "cuda",
+        ParseCacheType(args.String("-ctk", "--cache-type-k"), args.String("-ctv", "--cache-type-v")));
+
+    private static KvStorageType ParseCacheType(string? keys, string? values)
+    {
+        static KvStorageType? One(string? name, string flag) => name switch
+        {
+            null => null,
+            "f32" => KvStorageType.F32,
+            "f16" => KvStorageType.F16,
+            _ => throw new CliException($"{flag} {name}: the KV cache stores f32 or f16 (quantised caches are presses: --press kivi)"),
+        };
+        KvStorageType? k = One(keys, "--cache-type-k"), v = One(values, "--cache-type-v");
+        if (k is not null && v is not null && k != v)
+            throw new CliException($"--cache-type-k {keys} and --cache-type-v {values} differ: keys and values share one storage type");
+        return k ?? v ?? KvStorageType.F32;
+    }
 
     /// <summary>Name to show for the model.</summary>
     public string DisplayName => ModelPath ?? DefaultModel.DisplayName;

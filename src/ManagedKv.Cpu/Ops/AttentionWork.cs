@@ -15,10 +15,10 @@ namespace ManagedKv.Cpu.Ops;
 /// head): each cached key is loaded once for the four queries (prefill) or four keys are scored at once (a
 /// single query, decoding). Both products are summed in the lane order of llama.cpp's f32 attention on AVX-512
 /// (tinyBLAS: sixteen FMA lanes, then <c>_mm512_reduce_add_ps</c>). Scores q·k/√d cover the cached tokens
-/// whose position is ≤ the query's; softmax is f32 with the sum in f64 (as the reference). Keys and values are read in place from F32 or F16
-/// storage; other storage types (KIVI codes, merged layer pairs) are decoded by <see cref="KvRows.ReadRows"/> into a
-/// per-worker f32 copy of the KV head, made once per job and worker and reused by every query head of the group
-/// that worker runs, then scored by the F32 kernels: the rows are bit for bit what <see cref="KvRows.Read"/> gives, so
+/// whose position is ≤ the query's; softmax is f32 with the sum in f64 (as the reference). Keys and values are read in place from F32
+/// storage; other storage types (F16, KIVI codes, merged layer pairs) are decoded by <see cref="KvRows.ReadRows"/> into a
+/// per-worker f32 copy of the KV head, made once per job and worker and reused by every item of that KV head the
+/// worker runs (items are ordered head-major so a worker's consecutive items share it), then scored by the F32 kernels: the rows are bit for bit what <see cref="KvRows.Read"/> gives, so
 /// the outputs equal the reference backend's, and decoding costs a vectorised pass instead of a virtual call per row.
 /// <para>
 /// With <see cref="AttentionStatistics"/> the split becomes one item per query head, which runs its query blocks in
@@ -37,7 +37,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
     private readonly float[][] _lanes;   // [worker][64 · valueDim] partial sums of the weighted values
     private readonly int[] _capacity;    // [worker] scores per query row
     private KvCache _cache = null!;
-    private int _layer, _heads, _group, _keyDim, _valueDim, _qCols, _oCols, _rowsCount;
+    private int _layer, _heads, _group, _keyDim, _valueDim, _qCols, _oCols, _rowsCount, _blocks;
     private AttentionStatistics? _statistics;
     private int[] _positions = [];
     private float* _q, _out;
@@ -94,6 +94,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
         }
         _statistics = statistics;
         int blocks = (positions.Length + QueryBlock - 1) / QueryBlock;
+        _blocks = blocks;
         if (statistics is null) return blocks * _heads;
         // Size every head's sums here, on one thread; the items only add to them.
         for (int h = 0; h < _heads; h++) statistics.Accumulator(h, cache.Head(layer, h / _group).Count);
@@ -106,7 +107,8 @@ internal sealed unsafe class AttentionWork : IParallelWork
     {
         if (_statistics is null)
         {
-            AttendBlock(item / _heads * QueryBlock, item % _heads, worker, default);
+            // head-major: consecutive items share a KV head, so a worker's decoded copy and the caches serve a run
+            AttendBlock(item % _blocks * QueryBlock, item / _blocks, worker, default);
             return;
         }
         int h = item;
@@ -149,10 +151,6 @@ internal sealed unsafe class AttentionWork : IParallelWork
             {
                 fixed (float* keys = f32Keys.Data) Score<F32Values>((byte*)keys, r0, nq, h, maxVisible, scores, capacity);
             }
-            else if (head.Keys is DenseKvRows<Half> f16Keys)
-            {
-                fixed (Half* keys = f16Keys.Data) Score<F16Values>((byte*)keys, r0, nq, h, maxVisible, scores, capacity);
-            }
             else Score<F32Values>((byte*)decodedKeys, r0, nq, h, maxVisible, scores, capacity);
 
             for (int i = 0; i < nq; i++)
@@ -166,10 +164,6 @@ internal sealed unsafe class AttentionWork : IParallelWork
             {
                 fixed (float* values = f32Values.Data) WeightedRows<F32Values>(r0, nq, h, scores, capacity, visible, (byte*)values, lanes);
             }
-            else if (head.Values is DenseKvRows<Half> f16Values)
-            {
-                fixed (Half* values = f16Values.Data) WeightedRows<F16Values>(r0, nq, h, scores, capacity, visible, (byte*)values, lanes);
-            }
             else
             {
                 WeightedRows<F32Values>(r0, nq, h, scores, capacity, visible, (byte*)decodedValues, lanes);
@@ -177,7 +171,12 @@ internal sealed unsafe class AttentionWork : IParallelWork
         }
     }
 
-    private static bool IsDense(KvRows rows) => rows is DenseKvRows<float> or DenseKvRows<Half>;
+    /// <summary>
+    /// Rows the kernels read in place: f32 only. F16 rows are widened once per KV head and worker into the decoded
+    /// copy (a vectorised conversion, exact) rather than per load: the kernels load each key once per query row
+    /// or head, and widening in the inner loops made f16 attention 4.5× slower than f32 (measured at 2k tokens).
+    /// </summary>
+    private static bool IsDense(KvRows rows) => rows is DenseKvRows<float>;
 
     private float* Query(int r, int h) => _q + (long)r * _qCols + h * _keyDim;
 
@@ -224,7 +223,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
         float* q3 = nq > 3 ? Query(r0 + 3, h) : q2;
         if (Simd.UseAvx512 && kd % 64 == 0)
         {
-            ScoreTiles<TV>(q0, q1, q2, q3, keys, keyBytes, count, scores, capacity);
+            ScoreTiles<TV>(q0, q1, q2, q3, keys, keyBytes, count, kd, _scale, scores, scores + capacity, scores + 2 * capacity, scores + 3 * capacity);
             return;
         }
         for (int j = 0; j < count; j++)
@@ -255,7 +254,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
     /// zeros), then one f32 reciprocal.
     /// </summary>
     [SkipLocalsInit]
-    private static void Softmax(float* s, int n)
+    internal static void Softmax(float* s, int n)
     {
         if (n == 0) return;
         var p = new Span<float>(s, n);
@@ -366,7 +365,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
     }
 
     /// <summary>o[d] = the sixteen lanes lanes[m, d] added as <c>_mm512_reduce_add_ps</c> adds them: (m, m+8), then (m, m+4), then (m, m+2), then (m, m+1).</summary>
-    private static void ReduceLanes(float* lanes, int vd, float* o)
+    internal static void ReduceLanes(float* lanes, int vd, float* o)
     {
         for (int d = 0; d < vd; d += 8)
         {
@@ -448,14 +447,22 @@ internal sealed unsafe class AttentionWork : IParallelWork
                     ContinueLane<TV>(lane + i * vd, p + i, v + i * valueBytes, j, n - i, valueBytes, 64);
             }
         }
-        // ggml_vec_dot_f32's fold of its four accumulators: (0 + 2) + (1 + 3), each 16 lanes wide
+        FoldLanes64(lanes, vd);
+        ReduceLanes(lanes, vd, o);
+    }
+
+    /// <summary>
+    /// ggml_vec_dot_f32's fold of its four 16-lane accumulators, (0 + 2) + (1 + 3), over 64 lanes [64, vd]
+    /// (vd a multiple of 16), into the first 16.
+    /// </summary>
+    internal static void FoldLanes64(float* lanes, int vd)
+    {
         for (int x = 0; x < 16 * vd; x += 16)
         {
             Vector512<float> a = Avx512F.Add(Avx512F.LoadVector512(lanes + x), Avx512F.LoadVector512(lanes + 32 * vd + x));
             Vector512<float> b = Avx512F.Add(Avx512F.LoadVector512(lanes + 16 * vd + x), Avx512F.LoadVector512(lanes + 48 * vd + x));
             Avx512F.Store(lanes + x, Avx512F.Add(a, b));
         }
-        ReduceLanes(lanes, vd, o);
     }
 
     /// <summary>
@@ -470,13 +477,30 @@ internal sealed unsafe class AttentionWork : IParallelWork
         where TV : struct, IValueRow
     {
         int vd = _valueDim;
-        long valueBytes = (long)vd * TV.ElementBytes;
         // rows past nq repeat the last one (computed, never stored)
         float* p0 = scores, p1 = nq > 1 ? p0 + capacity : p0, p2 = nq > 2 ? p1 + capacity : p1, p3 = nq > 3 ? p2 + capacity : p2;
         int n0 = visible[0], n1 = visible[Math.Min(1, nq - 1)], n2 = visible[Math.Min(2, nq - 1)], n3 = visible[Math.Min(3, nq - 1)];
-        int common = Math.Min(Math.Min(n0, n1), Math.Min(n2, n3));
         float* l0 = lanes, l1 = l0 + 16 * vd, l2 = l1 + 16 * vd, l3 = l2 + 16 * vd; // [row, 16, vd]
-        for (int m = 0; m < 16; m++)
+        AccumulateLanes<TV>(p0, p1, p2, p3, n0, n1, n2, n3, values, vd, l0, l1, l2, l3, 0, 16, 16);
+        ReduceLanes(l0, vd, Output(r0, h));
+        if (nq > 1) ReduceLanes(l1, vd, Output(r0 + 1, h));
+        if (nq > 2) ReduceLanes(l2, vd, Output(r0 + 2, h));
+        if (nq > 3) ReduceLanes(l3, vd, Output(r0 + 3, h));
+    }
+
+    /// <summary>
+    /// Lanes [<paramref name="mFrom"/>, <paramref name="mTo"/>) of four rows' weighted value sums: lane m of row i
+    /// adds p_i[j]·v_j for the tokens j ≡ m (mod <paramref name="stride"/>), j &lt; n_i, by FMA in increasing j, into
+    /// l_i[m, 0 .. vd) (vd a multiple of 64). The rows share each loaded value row; their sixteen accumulators
+    /// (4 rows × 64 dimensions) are independent.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void AccumulateLanes<TV>(float* p0, float* p1, float* p2, float* p3, int n0, int n1, int n2, int n3, byte* values, int vd,
+        float* l0, float* l1, float* l2, float* l3, int mFrom, int mTo, int stride) where TV : struct, IValueRow
+    {
+        long valueBytes = (long)vd * TV.ElementBytes;
+        int common = Math.Min(Math.Min(n0, n1), Math.Min(n2, n3));
+        for (int m = mFrom; m < mTo; m++)
         {
             for (int d = 0; d < vd; d += 64)
             {
@@ -486,7 +510,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
                 byte* v = values + m * valueBytes + d * TV.ElementBytes;
                 int j = m;
-                for (; j < common; j += 16, v += 16 * valueBytes)
+                for (; j < common; j += stride, v += stride * valueBytes)
                 {
                     Vector512<float> x0 = TV.Load16(v, 0), x1 = TV.Load16(v, 16), x2 = TV.Load16(v, 32), x3 = TV.Load16(v, 48);
                     var w = Vector512.Create(p0[j]);
@@ -506,22 +530,18 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 Park(l1 + m * vd + d, a10, a11, a12, a13);
                 Park(l2 + m * vd + d, a20, a21, a22, a23);
                 Park(l3 + m * vd + d, a30, a31, a32, a33);
-                // causal rows of one block see a few more tokens than the first: finish each alone
-                ContinueLane<TV>(l1 + m * vd + d, p1, v, j, n1, valueBytes);
-                ContinueLane<TV>(l2 + m * vd + d, p2, v, j, n2, valueBytes);
-                ContinueLane<TV>(l3 + m * vd + d, p3, v, j, n3, valueBytes);
-                ContinueLane<TV>(l0 + m * vd + d, p0, v, j, n0, valueBytes);
+                // rows that see more tokens than the others (causal rows of one block) finish alone
+                ContinueLane<TV>(l0 + m * vd + d, p0, v, j, n0, valueBytes, stride);
+                ContinueLane<TV>(l1 + m * vd + d, p1, v, j, n1, valueBytes, stride);
+                ContinueLane<TV>(l2 + m * vd + d, p2, v, j, n2, valueBytes, stride);
+                ContinueLane<TV>(l3 + m * vd + d, p3, v, j, n3, valueBytes, stride);
             }
         }
-        ReduceLanes(l0, vd, Output(r0, h));
-        if (nq > 1) ReduceLanes(l1, vd, Output(r0 + 1, h));
-        if (nq > 2) ReduceLanes(l2, vd, Output(r0 + 2, h));
-        if (nq > 3) ReduceLanes(l3, vd, Output(r0 + 3, h));
     }
 
     /// <summary>Stores 64 accumulated dimensions of one lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Park(float* lane, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
+    internal static void Park(float* lane, Vector512<float> a0, Vector512<float> a1, Vector512<float> a2, Vector512<float> a3)
     {
         a0.Store(lane);
         a1.Store(lane + 16);
@@ -531,7 +551,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
 
     /// <summary>Adds tokens j, j+stride, … &lt; n of one row to its parked lane (64 dimensions), in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ContinueLane<TV>(float* lane, float* p, byte* v, int j, int n, long valueBytes, int stride = 16) where TV : struct, IValueRow
+    internal static void ContinueLane<TV>(float* lane, float* p, byte* v, int j, int n, long valueBytes, int stride = 16) where TV : struct, IValueRow
     {
         if (j >= n) return;
         Vector512<float> a0 = Avx512F.LoadVector512(lane), a1 = Avx512F.LoadVector512(lane + 16);
@@ -555,11 +575,10 @@ internal sealed unsafe class AttentionWork : IParallelWork
     /// instead of 10 (it was over half of the score work, which dominates attention at long contexts).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ScoreTiles<TV>(float* q0, float* q1, float* q2, float* q3, byte* keys, long keyBytes, int count, float* scores, int capacity)
-        where TV : struct, IValueRow
+    internal static void ScoreTiles<TV>(float* q0, float* q1, float* q2, float* q3, byte* keys, long keyBytes, int count, int kd, float scaleFactor,
+        float* s0, float* s1, float* s2, float* s3) where TV : struct, IValueRow
     {
-        int kd = _keyDim;
-        var scale = Vector512.Create(_scale);
+        var scale = Vector512.Create(scaleFactor);
         for (int j = 0; j < count; j += 4)
         {
             // past the end the last key is repeated and its scores dropped
@@ -585,19 +604,19 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 Avx512F.Shuffle(t01, t23, 0b10_00_10_00), Avx512F.Shuffle(t01, t23, 0b11_01_11_01)), scale);
             if (j + 4 <= count)
             {
-                r.GetLower().GetLower().Store(scores + j);
-                r.GetLower().GetUpper().Store(scores + capacity + j);
-                r.GetUpper().GetLower().Store(scores + 2 * capacity + j);
-                r.GetUpper().GetUpper().Store(scores + 3 * capacity + j);
+                r.GetLower().GetLower().Store(s0 + j);
+                r.GetLower().GetUpper().Store(s1 + j);
+                r.GetUpper().GetLower().Store(s2 + j);
+                r.GetUpper().GetUpper().Store(s3 + j);
             }
             else
             {
                 for (int i = 0; j + i < count; i++)
                 {
-                    scores[j + i] = r.GetElement(i);
-                    scores[capacity + j + i] = r.GetElement(4 + i);
-                    scores[2 * capacity + j + i] = r.GetElement(8 + i);
-                    scores[3 * capacity + j + i] = r.GetElement(12 + i);
+                    s0[j + i] = r.GetElement(i);
+                    s1[j + i] = r.GetElement(4 + i);
+                    s2[j + i] = r.GetElement(8 + i);
+                    s3[j + i] = r.GetElement(12 + i);
                 }
             }
         }
@@ -647,7 +666,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
     /// 512-bit pairs (a0|a1, a2|a3, a4|a5, a6|a7), folded to lo | hi = ((a0+a4)+(a2+a6)) | ((a1+a5)+(a3+a7)).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> PairLanes<TV>(float* q, byte* k, int kd) where TV : struct, IValueRow
+    internal static Vector512<float> PairLanes<TV>(float* q, byte* k, int kd) where TV : struct, IValueRow
     {
         Vector512<float> z0 = default, z1 = default, z2 = default, z3 = default;
         for (int d = 0; d < kd; d += 64)
@@ -662,17 +681,17 @@ internal sealed unsafe class AttentionWork : IParallelWork
 
     /// <summary>[lo(a) + hi(a) | lo(b) + hi(b)] of two lo | hi vectors (8 lanes each).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> LoPlusHi(Vector512<float> a, Vector512<float> b) =>
+    internal static Vector512<float> LoPlusHi(Vector512<float> a, Vector512<float> b) =>
         Avx512F.Add(Avx512F.Shuffle4x128(a, b, 0b01_00_01_00), Avx512F.Shuffle4x128(a, b, 0b11_10_11_10));
 
     /// <summary>Lanes l + l+4 of each 8-lane half of <paramref name="a"/>, then of <paramref name="b"/>: four 4-lane blocks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Fours(Vector512<float> a, Vector512<float> b) =>
+    internal static Vector512<float> Fours(Vector512<float> a, Vector512<float> b) =>
         Avx512F.Add(Avx512F.Shuffle4x128(a, b, 0b10_00_10_00), Avx512F.Shuffle4x128(a, b, 0b11_01_11_01));
 
     /// <summary>Per 128-bit block: [a0+a2, a1+a3, b0+b2, b1+b3].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Twos(Vector512<float> a, Vector512<float> b) =>
+    internal static Vector512<float> Twos(Vector512<float> a, Vector512<float> b) =>
         Avx512F.Add(Avx512F.Shuffle(a, b, 0b01_00_01_00), Avx512F.Shuffle(a, b, 0b11_10_11_10));
 
     /// <summary>q·k_i for four keys.</summary>
@@ -729,7 +748,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
     }
 
     /// <summary>How many cached tokens (ascending positions) have position ≤ <paramref name="position"/>.</summary>
-    private static int Visible(ReadOnlySpan<int> positions, int position)
+    internal static int Visible(ReadOnlySpan<int> positions, int position)
     {
         int lo = 0, hi = positions.Length;
         if (hi > 0 && positions[hi - 1] <= position) return hi;
