@@ -92,6 +92,42 @@ internal static class AsymmetricQuantizer
         return Avx.ConvertToVector256Single(Avx2.And(Avx2.ShiftRightLogicalVariable(Vector256.Create(word), shifts), Vector256.Create((uint)((1 << bits) - 1))).AsInt32());
     }
 
+    /// <summary>
+    /// Packs the codes of <paramref name="x"/> (elements [first, first + x.Length) of a packed row whose bits for
+    /// them are still zero), element c against its own min and scale (<paramref name="mins"/>[c],
+    /// <paramref name="scales"/>[c]): exactly <see cref="Code"/> and <see cref="Set"/> per element, eight at a time —
+    /// the same subtraction, division, round-to-nearest-even and clamp (a zero scale gives code 0, NaN gives 0 as the
+    /// saturating conversion does), then the eight codes' bits written as one word.
+    /// </summary>
+    public static unsafe void QuantizeRow(ReadOnlySpan<float> x, ReadOnlySpan<float> mins, ReadOnlySpan<float> scales, int bits, int maxCode,
+        Span<byte> packed, int first)
+    {
+        int c = 0;
+        if (Avx2.IsSupported && bits is 2 or 4 && first % 8 == 0)
+        {
+            var shifts = bits == 2 ? Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14) : Vector256.Create(0, 4, 8, 12, 16, 20, 24, 28);
+            var top = Vector256.Create((float)maxCode);
+            fixed (float* px = x, pm = mins, ps = scales)
+            fixed (byte* pp = packed)
+                for (; c + 8 <= x.Length; c += 8)
+                {
+                    Vector256<float> scale = Avx.LoadVector256(ps + c);
+                    Vector256<float> t = Avx.RoundToNearestInteger(Avx.Divide(Avx.Subtract(Avx.LoadVector256(px + c), Avx.LoadVector256(pm + c)), scale));
+                    t = Avx.Min(Avx.Max(t, Vector256<float>.Zero), top); // vmaxps gives its second operand (0) for NaN
+                    t = Avx.AndNot(Avx.CompareEqual(scale, Vector256<float>.Zero), t);
+                    Vector256<int> word = Avx2.ShiftLeftLogicalVariable(Avx.ConvertToVector256Int32WithTruncation(t), shifts.AsUInt32());
+                    // the codes' bits do not overlap: the sum is their bitwise or
+                    Vector128<int> half = Sse2.Add(word.GetLower(), word.GetUpper());
+                    half = Sse2.Add(half, Sse2.Shuffle(half, 0b01_00_11_10));
+                    uint bitsOf8 = (uint)Sse2.Add(half, Sse2.Shuffle(half, 0b10_11_00_01)).ToScalar();
+                    int at = (first + c) * bits / 8;
+                    if (bits == 2) Unsafe.WriteUnaligned(pp + at, (ushort)bitsOf8);
+                    else Unsafe.WriteUnaligned(pp + at, bitsOf8);
+                }
+        }
+        for (; c < x.Length; c++) Set(packed, first + c, bits, Code(x[c], mins[c], scales[c], maxCode));
+    }
+
     /// <summary>Writes a code into a packed row whose bits for that element are still zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Set(Span<byte> packed, int element, int bits, int code)

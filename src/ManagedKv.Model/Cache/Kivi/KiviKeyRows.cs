@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics.Tensors;
 
 namespace ManagedKv.Model.Cache.Kivi;
@@ -58,27 +59,34 @@ public sealed class KiviKeyRows : KiviRows
     protected override void QuantizeRows(ReadOnlySpan<float> rows, int count, Span<byte> codes)
     {
         int width = Width, bits = Format.Bits, maxCode = Format.MaxCode;
+        float[] work = ArrayPool<float>.Shared.Rent(4 * width);
+        Span<float> lo = work.AsSpan(0, width), hi = work.AsSpan(width, width);
+        Span<float> mins = work.AsSpan(2 * width, width), scales = work.AsSpan(3 * width, width);
         for (int first = 0; first < count; first += Format.Group)
         {
             int size = Math.Min(Format.Group, count - first);
             int g = AddGroup(QuantizedCount + first);
+            // per-channel range over the group's tokens, all channels at once (min and max are exact, any order)
+            lo.Fill(float.PositiveInfinity);
+            hi.Fill(float.NegativeInfinity);
+            for (int t = first; t < first + size; t++)
+            {
+                var row = rows.Slice(t * width, width);
+                TensorPrimitives.Min(lo, row, lo);
+                TensorPrimitives.Max(hi, row, hi);
+            }
             for (int c = 0; c < width; c++)
             {
-                float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
-                for (int t = first; t < first + size; t++)
-                {
-                    float x = rows[t * width + c];
-                    lo = MathF.Min(lo, x);
-                    hi = MathF.Max(hi, x);
-                }
-                var (min, scale) = AsymmetricQuantizer.Fit(lo, hi, maxCode);
+                var (min, scale) = AsymmetricQuantizer.Fit(lo[c], hi[c], maxCode);
                 _mins[g * width + c] = min;
                 _scales[g * width + c] = scale;
-                float m = (float)min, s = (float)scale;
-                for (int t = first; t < first + size; t++)
-                    AsymmetricQuantizer.Set(codes.Slice(t * RowBytes, RowBytes), c, bits, AsymmetricQuantizer.Code(rows[t * width + c], m, s, maxCode));
+                mins[c] = (float)min;
+                scales[c] = (float)scale;
             }
+            for (int t = first; t < first + size; t++)
+                AsymmetricQuantizer.QuantizeRow(rows.Slice(t * width, width), mins, scales, bits, maxCode, codes.Slice(t * RowBytes, RowBytes), 0);
         }
+        ArrayPool<float>.Shared.Return(work);
     }
 
     /// <inheritdoc/>

@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+using System.Buffers;
 namespace ManagedKv.Model.Cache.Kivi;
 
 /// <summary>
@@ -56,6 +58,8 @@ public sealed class KiviValueRows : KiviRows
             Array.Resize(ref _mins, capacity);
             Array.Resize(ref _scales, capacity);
         }
+        float[] work = ArrayPool<float>.Shared.Rent(2 * Format.Group);
+        Span<float> mins = work.AsSpan(0, Format.Group), scales = work.AsSpan(Format.Group, Format.Group);
         for (int t = 0; t < count; t++)
         {
             var row = rows.Slice(t * width, width);
@@ -63,20 +67,18 @@ public sealed class KiviValueRows : KiviRows
             for (int cg = 0; cg < groups; cg++)
             {
                 int first = cg * Format.Group, end = Math.Min(width, first + Format.Group);
-                float lo = float.PositiveInfinity, hi = float.NegativeInfinity;
-                for (int c = first; c < end; c++)
-                {
-                    lo = MathF.Min(lo, row[c]);
-                    hi = MathF.Max(hi, row[c]);
-                }
-                var (min, scale) = AsymmetricQuantizer.Fit(lo, hi, maxCode);
+                var group = row[first..end];
+                // TensorPrimitives.Min/Max: the same IEEE minimum/maximum as MathF.Min/Max (exact, any order)
+                var (min, scale) = AsymmetricQuantizer.Fit(TensorPrimitives.Min(group), TensorPrimitives.Max(group), maxCode);
                 int p = (QuantizedCount + t) * groups + cg;
                 _mins[p] = min;
                 _scales[p] = scale;
-                float m = (float)min, s = (float)scale;
-                for (int c = first; c < end; c++) AsymmetricQuantizer.Set(code, c, bits, AsymmetricQuantizer.Code(row[c], m, s, maxCode));
+                mins[..group.Length].Fill((float)min);
+                scales[..group.Length].Fill((float)scale);
+                AsymmetricQuantizer.QuantizeRow(group, mins[..group.Length], scales[..group.Length], bits, maxCode, code, first);
             }
         }
+        ArrayPool<float>.Shared.Return(work);
     }
 
     /// <inheritdoc/>
