@@ -17,6 +17,28 @@ public static class TokenSelection
     /// <param name="recent">Trailing tokens always kept.</param>
     public static int[] Select(ReadOnlySpan<float> scores, int keep, int sinks = 0, int recent = 0)
     {
+        int count = scores.Length;
+        int first = Math.Min(Math.Max(sinks, 0), count), tail = Math.Min(Math.Max(recent, 0), count - first);
+        if (Math.Clamp(keep, first + tail, count) == count - 1)
+        {
+            // One eviction (a decode step of H2O or TOVA): the token the full ranking would put last — the lowest
+            // score, the highest index among equal ones — found in one pass instead of a sort.
+            int worst = first;
+            float worstKey = RankKey(scores[first]);
+            for (int i = first + 1; i < count - tail; i++)
+            {
+                float key = RankKey(scores[i]);
+                if (key <= worstKey)
+                {
+                    worst = i;
+                    worstKey = key;
+                }
+            }
+            var kept = new int[count - 1];
+            for (int i = 0, k = 0; i < count; i++)
+                if (i != worst) kept[k++] = i;
+            return kept;
+        }
         var head = new Ranking(scores, keep, sinks, recent);
         return head.Keep == scores.Length ? Enumerable.Range(0, scores.Length).ToArray() : head.Take(head.Keep - head.Forced);
     }
@@ -67,6 +89,9 @@ public static class TokenSelection
     }
 
     /// <summary>One head's tokens: the forced ones and the rest ranked by score (descending, ties to the lower index).</summary>
+    /// <summary>A score as the ranking compares it: NaN ranks lowest.</summary>
+    private static float RankKey(float score) => float.IsNaN(score) ? float.NegativeInfinity : score;
+
     private readonly struct Ranking
     {
         public Ranking(ReadOnlySpan<float> scores, int keep, int sinks, int recent)
@@ -77,18 +102,19 @@ public static class TokenSelection
             Keep = Math.Clamp(keep, First + Tail, Count);
             var order = new int[Count - First - Tail];
             var keys = new float[order.Length];
+            // Order: score descending, then index ascending: a total order, so the plan is a pure function of the
+            // scores. Sorted as 64-bit keys (inverted order-preserving score bits, then the index) rather than with
+            // a comparison delegate; ±0 compare equal as in float.CompareTo, so both map to +0.
+            var sortKeys = new ulong[order.Length];
             for (int i = 0; i < order.Length; i++)
             {
-                order[i] = First + i;
-                keys[i] = float.IsNaN(scores[First + i]) ? float.NegativeInfinity : scores[First + i];
+                keys[i] = RankKey(scores[First + i]);
+                uint bits = BitConverter.SingleToUInt32Bits(keys[i] == 0 ? 0f : keys[i]);
+                uint ascending = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+                sortKeys[i] = ((ulong)~ascending << 32) | (uint)(First + i);
             }
-            int first = First;
-            // Order: score descending, then index ascending: a total order, so the plan is a pure function of the scores.
-            Array.Sort(order, (a, b) =>
-            {
-                int c = keys[b - first].CompareTo(keys[a - first]);
-                return c != 0 ? c : a.CompareTo(b);
-            });
+            Array.Sort(sortKeys);
+            for (int i = 0; i < order.Length; i++) order[i] = (int)(uint)sortKeys[i];
             Order = order;
             Keys = keys;
         }
