@@ -170,7 +170,7 @@ public sealed unsafe class CpuBackend : IBackend, IPressScoring
         fixed (float* pq = hq.Data, po = ho.Data)
         {
             if (GroupedDecodeWork.Applies(cache, hq.Cols, positions.Length, statistics is not null, layer))
-                _groupedDecode.Run(_pool, pq, hq.Cols, cache, layer, positions[0], po, ho.Cols);
+                _groupedDecode.Run(_pool, pq, hq.Cols, cache, layer, positions[0], po);
             else
                 _pool.Run(_attention, _attention.Set(pq, hq.Cols, cache, layer, positions, po, ho.Cols, statistics));
         }

@@ -149,9 +149,9 @@ internal sealed unsafe class AttentionWork : IParallelWork
             }
             if (head.Keys is DenseKvRows<float> f32Keys)
             {
-                fixed (float* keys = f32Keys.Data) Score<F32Values>((byte*)keys, r0, nq, h, maxVisible, scores, capacity);
+                fixed (float* keys = f32Keys.Data) Score((byte*)keys, r0, nq, h, maxVisible, scores, capacity);
             }
-            else Score<F32Values>((byte*)decodedKeys, r0, nq, h, maxVisible, scores, capacity);
+            else Score((byte*)decodedKeys, r0, nq, h, maxVisible, scores, capacity);
 
             for (int i = 0; i < nq; i++)
             {
@@ -162,11 +162,11 @@ internal sealed unsafe class AttentionWork : IParallelWork
 
             if (head.Values is DenseKvRows<float> f32Values)
             {
-                fixed (float* values = f32Values.Data) WeightedRows<F32Values>(r0, nq, h, scores, capacity, visible, (byte*)values, lanes);
+                fixed (float* values = f32Values.Data) WeightedRows(r0, nq, h, scores, capacity, visible, (byte*)values, lanes);
             }
             else
             {
-                WeightedRows<F32Values>(r0, nq, h, scores, capacity, visible, (byte*)decodedValues, lanes);
+                WeightedRows(r0, nq, h, scores, capacity, visible, (byte*)decodedValues, lanes);
             }
         }
     }
@@ -184,10 +184,10 @@ internal sealed unsafe class AttentionWork : IParallelWork
 
     /// <summary>scores[i·capacity + j] = q_i·k_j·scale for j &lt; count (rows past a query's visible range are ignored later).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Score<TV>(byte* keys, int r0, int nq, int h, int count, float* scores, int capacity) where TV : struct, IValueRow
+    private void Score(byte* keys, int r0, int nq, int h, int count, float* scores, int capacity)
     {
         int kd = _keyDim;
-        long keyBytes = (long)kd * TV.ElementBytes;
+        long keyBytes = (long)kd * sizeof(float);
         var scale = Vector128.Create(_scale);
         if (nq == 1)
         {
@@ -195,12 +195,12 @@ internal sealed unsafe class AttentionWork : IParallelWork
             float* q = Query(r0, h);
             if (!Fma.IsSupported)
             {
-                for (int j = 0; j < count; j++) scores[j] = DotRow<TV>(q, keys + j * keyBytes, kd) * _scale;
+                for (int j = 0; j < count; j++) scores[j] = DotRow(q, keys + j * keyBytes, kd) * _scale;
                 return;
             }
             if (Simd.UseAvx512 && kd % 64 == 0)
             {
-                ScoreKeys<TV>(q, keys, keyBytes, count, scores);
+                ScoreKeys(q, keys, keyBytes, count, scores);
                 return;
             }
             for (int j = 0; j < count; j += 4)
@@ -211,7 +211,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 byte* k1 = j + 1 < count ? k0 + keyBytes : k0;
                 byte* k2 = j + 2 < count ? k1 + keyBytes : k1;
                 byte* k3 = j + 3 < count ? k2 + keyBytes : k2;
-                Vector128<float> s = Sse.Multiply(Dot4Keys<TV>(q, k0, k1, k2, k3, kd), scale);
+                Vector128<float> s = Sse.Multiply(Dot4Keys(q, k0, k1, k2, k3, kd), scale);
                 if (j + 4 <= count) s.Store(scores + j);
                 else for (int i = 0; j + i < count; i++) scores[j + i] = s.GetElement(i);
             }
@@ -223,7 +223,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
         float* q3 = nq > 3 ? Query(r0 + 3, h) : q2;
         if (Simd.UseAvx512 && kd % 64 == 0)
         {
-            ScoreTiles<TV>(q0, q1, q2, q3, keys, keyBytes, count, kd, _scale, scores, scores + capacity, scores + 2 * capacity, scores + 3 * capacity);
+            ScoreTiles(q0, q1, q2, q3, keys, keyBytes, count, kd, _scale, scores, scores + capacity, scores + 2 * capacity, scores + 3 * capacity);
             return;
         }
         for (int j = 0; j < count; j++)
@@ -231,7 +231,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
             byte* k = keys + j * keyBytes;
             if (Fma.IsSupported)
             {
-                Vector128<float> s = Sse.Multiply(Dot4Queries<TV>(q0, q1, q2, q3, k, kd), scale);
+                Vector128<float> s = Sse.Multiply(Dot4Queries(q0, q1, q2, q3, k, kd), scale);
                 scores[j] = s.GetElement(0);
                 scores[capacity + j] = s.GetElement(1);
                 scores[2 * capacity + j] = s.GetElement(2);
@@ -239,10 +239,10 @@ internal sealed unsafe class AttentionWork : IParallelWork
             }
             else
             {
-                scores[j] = DotRow<TV>(q0, k, kd) * _scale;
-                scores[capacity + j] = DotRow<TV>(q1, k, kd) * _scale;
-                scores[2 * capacity + j] = DotRow<TV>(q2, k, kd) * _scale;
-                scores[3 * capacity + j] = DotRow<TV>(q3, k, kd) * _scale;
+                scores[j] = DotRow(q0, k, kd) * _scale;
+                scores[capacity + j] = DotRow(q1, k, kd) * _scale;
+                scores[2 * capacity + j] = DotRow(q2, k, kd) * _scale;
+                scores[3 * capacity + j] = DotRow(q3, k, kd) * _scale;
             }
         }
     }
@@ -307,17 +307,17 @@ internal sealed unsafe class AttentionWork : IParallelWork
     /// (four 16-lane accumulators, j ≡ m (mod 64)) folded (0+2)+(1+3) before that reduction. Each lane's sum is
     /// accumulated over 32 dimensions at a time in registers and parked in <paramref name="lanes"/> ([64, valueDim]).
     /// </summary>
-    private void Weighted<TV>(float* o, float* p, byte* values, int n, float* lanes) where TV : struct, IValueRow
+    private void Weighted(float* o, float* p, byte* values, int n, float* lanes)
     {
         int vd = _valueDim;
         int laneCount = _rowsCount >= 2 ? 16 : 64;
-        long valueBytes = (long)vd * TV.ElementBytes;
+        long valueBytes = (long)vd * sizeof(float);
         if (vd % 8 != 0 || !Fma.IsSupported)
         {
             for (int d = 0; d < vd; d++)
             {
                 float a = 0;
-                for (int j = 0; j < n; j++) a += p[j] * TV.Load1(values + j * valueBytes, d);
+                for (int j = 0; j < n; j++) a += p[j] * F32Values.Load1(values + j * valueBytes, d);
                 o[d] = a;
             }
             return;
@@ -329,14 +329,14 @@ internal sealed unsafe class AttentionWork : IParallelWork
             for (; d + 32 <= vd; d += 32)
             {
                 Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
-                byte* v = values + m * valueBytes + d * TV.ElementBytes;
+                byte* v = values + m * valueBytes + d * sizeof(float);
                 for (int j = m; j < n; j += laneCount, v += laneCount * valueBytes)
                 {
                     var pj = Vector256.Create(p[j]);
-                    a0 = Fma.MultiplyAdd(pj, TV.Load8(v, 0), a0);
-                    a1 = Fma.MultiplyAdd(pj, TV.Load8(v, 8), a1);
-                    a2 = Fma.MultiplyAdd(pj, TV.Load8(v, 16), a2);
-                    a3 = Fma.MultiplyAdd(pj, TV.Load8(v, 24), a3);
+                    a0 = Fma.MultiplyAdd(pj, F32Values.Load8(v, 0), a0);
+                    a1 = Fma.MultiplyAdd(pj, F32Values.Load8(v, 8), a1);
+                    a2 = Fma.MultiplyAdd(pj, F32Values.Load8(v, 16), a2);
+                    a3 = Fma.MultiplyAdd(pj, F32Values.Load8(v, 24), a3);
                 }
                 a0.Store(lane + d);
                 a1.Store(lane + d + 8);
@@ -346,8 +346,8 @@ internal sealed unsafe class AttentionWork : IParallelWork
             for (; d < vd; d += 8)
             {
                 Vector256<float> a = default;
-                byte* v = values + m * valueBytes + d * TV.ElementBytes;
-                for (int j = m; j < n; j += laneCount, v += laneCount * valueBytes) a = Fma.MultiplyAdd(Vector256.Create(p[j]), TV.Load8(v, 0), a);
+                byte* v = values + m * valueBytes + d * sizeof(float);
+                for (int j = m; j < n; j += laneCount, v += laneCount * valueBytes) a = Fma.MultiplyAdd(Vector256.Create(p[j]), F32Values.Load8(v, 0), a);
                 a.Store(lane + d);
             }
         }
@@ -380,35 +380,35 @@ internal sealed unsafe class AttentionWork : IParallelWork
 
     /// <summary>
     /// The weighted value sums of query rows [r0, r0 + nq) of head <paramref name="h"/>: the batch path
-    /// (<see cref="WeightedTiles{TV}"/>) when the value width is a multiple of 64 on AVX-512, else row by row.
+    /// (<see cref="WeightedTiles"/>) when the value width is a multiple of 64 on AVX-512, else row by row.
     /// </summary>
-    private void WeightedRows<TV>(int r0, int nq, int h, float* scores, int capacity, ReadOnlySpan<int> visible, byte* values, float* lanes)
-        where TV : struct, IValueRow
+    private void WeightedRows(int r0, int nq, int h, float* scores, int capacity, ReadOnlySpan<int> visible, byte* values, float* lanes)
+       
     {
         if (_rowsCount >= 2 && Simd.UseAvx512 && _valueDim % 64 == 0)
         {
-            WeightedTiles<TV>(r0, nq, h, scores, capacity, visible, values, lanes);
+            WeightedTiles(r0, nq, h, scores, capacity, visible, values, lanes);
             return;
         }
         for (int i = 0; i < nq; i++)
         {
-            if (_rowsCount == 1 && Simd.UseAvx512 && _valueDim % 64 == 0) WeightedLanes<TV>(Output(r0 + i, h), scores + i * capacity, values, visible[i], lanes);
-            else Weighted<TV>(Output(r0 + i, h), scores + i * capacity, values, visible[i], lanes);
+            if (_rowsCount == 1 && Simd.UseAvx512 && _valueDim % 64 == 0) WeightedLanes(Output(r0 + i, h), scores + i * capacity, values, visible[i], lanes);
+            else Weighted(Output(r0 + i, h), scores + i * capacity, values, visible[i], lanes);
         }
     }
 
     /// <summary>
-    /// <see cref="Weighted{TV}"/> for one query row (decoding: ggml_vec_dot_f32's 64 lanes, lane m collecting the
+    /// <see cref="Weighted"/> for one query row (decoding: ggml_vec_dot_f32's 64 lanes, lane m collecting the
     /// tokens j ≡ m mod 64) with four lanes at a time: their value rows m..m+3 (+64k) are contiguous, and the
     /// sixteen accumulators (4 lanes × 64 dimensions) are independent, where the lane-by-lane loop waited on four
     /// FMA chains (measured: the value sums were half of decode time at 4k tokens). Same FMAs per lane in the same
     /// order, then the same fold and reduction, so the bits are unchanged.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void WeightedLanes<TV>(float* o, float* p, byte* values, int n, float* lanes) where TV : struct, IValueRow
+    private void WeightedLanes(float* o, float* p, byte* values, int n, float* lanes)
     {
         int vd = _valueDim;
-        long valueBytes = (long)vd * TV.ElementBytes;
+        long valueBytes = (long)vd * sizeof(float);
         for (int m = 0; m < 64; m += 4)
         {
             for (int d = 0; d < vd; d += 64)
@@ -417,25 +417,25 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
                 Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
                 Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-                byte* v = values + m * valueBytes + d * TV.ElementBytes;
+                byte* v = values + m * valueBytes + d * sizeof(float);
                 int j = m;
                 for (; j + 3 < n; j += 64, v += 64 * valueBytes)
                 {
                     var w = Vector512.Create(p[j]);
-                    a00 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 0), a00); a01 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 16), a01);
-                    a02 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 32), a02); a03 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 48), a03);
+                    a00 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v, 0), a00); a01 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v, 16), a01);
+                    a02 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v, 32), a02); a03 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v, 48), a03);
                     byte* v1 = v + valueBytes;
                     w = Vector512.Create(p[j + 1]);
-                    a10 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v1, 0), a10); a11 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v1, 16), a11);
-                    a12 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v1, 32), a12); a13 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v1, 48), a13);
+                    a10 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v1, 0), a10); a11 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v1, 16), a11);
+                    a12 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v1, 32), a12); a13 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v1, 48), a13);
                     byte* v2 = v1 + valueBytes;
                     w = Vector512.Create(p[j + 2]);
-                    a20 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v2, 0), a20); a21 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v2, 16), a21);
-                    a22 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v2, 32), a22); a23 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v2, 48), a23);
+                    a20 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v2, 0), a20); a21 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v2, 16), a21);
+                    a22 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v2, 32), a22); a23 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v2, 48), a23);
                     byte* v3 = v2 + valueBytes;
                     w = Vector512.Create(p[j + 3]);
-                    a30 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v3, 0), a30); a31 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v3, 16), a31);
-                    a32 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v3, 32), a32); a33 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v3, 48), a33);
+                    a30 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v3, 0), a30); a31 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v3, 16), a31);
+                    a32 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v3, 32), a32); a33 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v3, 48), a33);
                 }
                 float* lane = lanes + m * vd + d;
                 Park(lane, a00, a01, a02, a03);
@@ -444,7 +444,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 Park(lane + 3 * vd, a30, a31, a32, a33);
                 // the loop stopped at j + 3 ≥ n: lanes m .. m+2 may still have token j + i < n (lane m+3 has none)
                 for (int i = 0; i < 3; i++)
-                    ContinueLane<TV>(lane + i * vd, p + i, v + i * valueBytes, j, n - i, valueBytes, 64);
+                    ContinueLane(lane + i * vd, p + i, v + i * valueBytes, j, n - i, valueBytes, 64);
             }
         }
         FoldLanes64(lanes, vd);
@@ -466,22 +466,22 @@ internal sealed unsafe class AttentionWork : IParallelWork
     }
 
     /// <summary>
-    /// <see cref="Weighted{TV}"/>'s sixteen-lane sums (tinyBLAS's order: lane m collects the tokens j ≡ m mod 16
+    /// <see cref="Weighted"/>'s sixteen-lane sums (tinyBLAS's order: lane m collects the tokens j ≡ m mod 16
     /// by FMA) for up to four query rows at once: each value row is loaded once for all of them and the sixteen
     /// accumulators (4 rows × 64 dimensions) are independent, where the row-by-row loop reloaded the values per
     /// query row and waited on four FMA chains (measured: the value sums were ~75% of attention at 4k tokens).
     /// Every lane sees the same FMAs in the same order, so the bits are those of the row-by-row path.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void WeightedTiles<TV>(int r0, int nq, int h, float* scores, int capacity, ReadOnlySpan<int> visible, byte* values, float* lanes)
-        where TV : struct, IValueRow
+    private void WeightedTiles(int r0, int nq, int h, float* scores, int capacity, ReadOnlySpan<int> visible, byte* values, float* lanes)
+       
     {
         int vd = _valueDim;
         // rows past nq repeat the last one (computed, never stored)
         float* p0 = scores, p1 = nq > 1 ? p0 + capacity : p0, p2 = nq > 2 ? p1 + capacity : p1, p3 = nq > 3 ? p2 + capacity : p2;
         int n0 = visible[0], n1 = visible[Math.Min(1, nq - 1)], n2 = visible[Math.Min(2, nq - 1)], n3 = visible[Math.Min(3, nq - 1)];
         float* l0 = lanes, l1 = l0 + 16 * vd, l2 = l1 + 16 * vd, l3 = l2 + 16 * vd; // [row, 16, vd]
-        AccumulateLanes<TV>(p0, p1, p2, p3, n0, n1, n2, n3, values, vd, l0, l1, l2, l3, 0, 16, 16);
+        AccumulateLanes(p0, p1, p2, p3, n0, n1, n2, n3, values, vd, l0, l1, l2, l3, 0, 16, 16);
         ReduceLanes(l0, vd, Output(r0, h));
         if (nq > 1) ReduceLanes(l1, vd, Output(r0 + 1, h));
         if (nq > 2) ReduceLanes(l2, vd, Output(r0 + 2, h));
@@ -495,10 +495,10 @@ internal sealed unsafe class AttentionWork : IParallelWork
     /// (4 rows × 64 dimensions) are independent.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void AccumulateLanes<TV>(float* p0, float* p1, float* p2, float* p3, int n0, int n1, int n2, int n3, byte* values, int vd,
-        float* l0, float* l1, float* l2, float* l3, int mFrom, int mTo, int stride) where TV : struct, IValueRow
+    internal static void AccumulateLanes(float* p0, float* p1, float* p2, float* p3, int n0, int n1, int n2, int n3, byte* values, int vd,
+        float* l0, float* l1, float* l2, float* l3, int mFrom, int mTo, int stride)
     {
-        long valueBytes = (long)vd * TV.ElementBytes;
+        long valueBytes = (long)vd * sizeof(float);
         int common = Math.Min(Math.Min(n0, n1), Math.Min(n2, n3));
         for (int m = mFrom; m < mTo; m++)
         {
@@ -508,11 +508,11 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 Vector512<float> a10 = default, a11 = default, a12 = default, a13 = default;
                 Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default;
                 Vector512<float> a30 = default, a31 = default, a32 = default, a33 = default;
-                byte* v = values + m * valueBytes + d * TV.ElementBytes;
+                byte* v = values + m * valueBytes + d * sizeof(float);
                 int j = m;
                 for (; j < common; j += stride, v += stride * valueBytes)
                 {
-                    Vector512<float> x0 = TV.Load16(v, 0), x1 = TV.Load16(v, 16), x2 = TV.Load16(v, 32), x3 = TV.Load16(v, 48);
+                    Vector512<float> x0 = F32Values.Load16(v, 0), x1 = F32Values.Load16(v, 16), x2 = F32Values.Load16(v, 32), x3 = F32Values.Load16(v, 48);
                     var w = Vector512.Create(p0[j]);
                     a00 = Avx512F.FusedMultiplyAdd(w, x0, a00); a01 = Avx512F.FusedMultiplyAdd(w, x1, a01);
                     a02 = Avx512F.FusedMultiplyAdd(w, x2, a02); a03 = Avx512F.FusedMultiplyAdd(w, x3, a03);
@@ -531,10 +531,10 @@ internal sealed unsafe class AttentionWork : IParallelWork
                 Park(l2 + m * vd + d, a20, a21, a22, a23);
                 Park(l3 + m * vd + d, a30, a31, a32, a33);
                 // rows that see more tokens than the others (causal rows of one block) finish alone
-                ContinueLane<TV>(l0 + m * vd + d, p0, v, j, n0, valueBytes, stride);
-                ContinueLane<TV>(l1 + m * vd + d, p1, v, j, n1, valueBytes, stride);
-                ContinueLane<TV>(l2 + m * vd + d, p2, v, j, n2, valueBytes, stride);
-                ContinueLane<TV>(l3 + m * vd + d, p3, v, j, n3, valueBytes, stride);
+                ContinueLane(l0 + m * vd + d, p0, v, j, n0, valueBytes, stride);
+                ContinueLane(l1 + m * vd + d, p1, v, j, n1, valueBytes, stride);
+                ContinueLane(l2 + m * vd + d, p2, v, j, n2, valueBytes, stride);
+                ContinueLane(l3 + m * vd + d, p3, v, j, n3, valueBytes, stride);
             }
         }
     }
@@ -551,7 +551,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
 
     /// <summary>Adds tokens j, j+stride, … &lt; n of one row to its parked lane (64 dimensions), in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void ContinueLane<TV>(float* lane, float* p, byte* v, int j, int n, long valueBytes, int stride = 16) where TV : struct, IValueRow
+    internal static void ContinueLane(float* lane, float* p, byte* v, int j, int n, long valueBytes, int stride = 16)
     {
         if (j >= n) return;
         Vector512<float> a0 = Avx512F.LoadVector512(lane), a1 = Avx512F.LoadVector512(lane + 16);
@@ -559,24 +559,24 @@ internal sealed unsafe class AttentionWork : IParallelWork
         for (; j < n; j += stride, v += stride * valueBytes)
         {
             var w = Vector512.Create(p[j]);
-            a0 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 0), a0);
-            a1 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 16), a1);
-            a2 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 32), a2);
-            a3 = Avx512F.FusedMultiplyAdd(w, TV.Load16(v, 48), a3);
+            a0 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v, 0), a0);
+            a1 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v, 16), a1);
+            a2 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v, 32), a2);
+            a3 = Avx512F.FusedMultiplyAdd(w, F32Values.Load16(v, 48), a3);
         }
         Park(lane, a0, a1, a2, a3);
     }
 
     /// <summary>
-    /// Four queries × four keys per step (prefill), each score computed as <see cref="DotPair{TV}"/> computes it
+    /// Four queries × four keys per step (prefill), each score computed as <see cref="DotPair"/> computes it
     /// for a key dimension that is a multiple of 64, but the sixteen horizontal reductions are done together: a
     /// transpose tree whose every level adds the same lane pairs as hsum_float_8 does (lo + hi, then l + l+4, then
     /// (0+2, 1+3), then 0 + 1), so each score has the same bits while a reduction costs about 3 instructions
     /// instead of 10 (it was over half of the score work, which dominates attention at long contexts).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void ScoreTiles<TV>(float* q0, float* q1, float* q2, float* q3, byte* keys, long keyBytes, int count, int kd, float scaleFactor,
-        float* s0, float* s1, float* s2, float* s3) where TV : struct, IValueRow
+    internal static void ScoreTiles(float* q0, float* q1, float* q2, float* q3, byte* keys, long keyBytes, int count, int kd, float scaleFactor,
+        float* s0, float* s1, float* s2, float* s3)
     {
         var scale = Vector512.Create(scaleFactor);
         for (int j = 0; j < count; j += 4)
@@ -587,14 +587,14 @@ internal sealed unsafe class AttentionWork : IParallelWork
             byte* k2 = j + 2 < count ? k1 + keyBytes : k1;
             byte* k3 = j + 3 < count ? k2 + keyBytes : k2;
             // level 1: lanes l + l+8 (lo + hi) of two pairs at once; pairs are [key, query]
-            Vector512<float> v0 = LoPlusHi(PairLanes<TV>(q0, k0, kd), PairLanes<TV>(q1, k0, kd));
-            Vector512<float> v1 = LoPlusHi(PairLanes<TV>(q2, k0, kd), PairLanes<TV>(q3, k0, kd));
-            Vector512<float> v2 = LoPlusHi(PairLanes<TV>(q0, k1, kd), PairLanes<TV>(q1, k1, kd));
-            Vector512<float> v3 = LoPlusHi(PairLanes<TV>(q2, k1, kd), PairLanes<TV>(q3, k1, kd));
-            Vector512<float> v4 = LoPlusHi(PairLanes<TV>(q0, k2, kd), PairLanes<TV>(q1, k2, kd));
-            Vector512<float> v5 = LoPlusHi(PairLanes<TV>(q2, k2, kd), PairLanes<TV>(q3, k2, kd));
-            Vector512<float> v6 = LoPlusHi(PairLanes<TV>(q0, k3, kd), PairLanes<TV>(q1, k3, kd));
-            Vector512<float> v7 = LoPlusHi(PairLanes<TV>(q2, k3, kd), PairLanes<TV>(q3, k3, kd));
+            Vector512<float> v0 = LoPlusHi(PairLanes(q0, k0, kd), PairLanes(q1, k0, kd));
+            Vector512<float> v1 = LoPlusHi(PairLanes(q2, k0, kd), PairLanes(q3, k0, kd));
+            Vector512<float> v2 = LoPlusHi(PairLanes(q0, k1, kd), PairLanes(q1, k1, kd));
+            Vector512<float> v3 = LoPlusHi(PairLanes(q2, k1, kd), PairLanes(q3, k1, kd));
+            Vector512<float> v4 = LoPlusHi(PairLanes(q0, k2, kd), PairLanes(q1, k2, kd));
+            Vector512<float> v5 = LoPlusHi(PairLanes(q2, k2, kd), PairLanes(q3, k2, kd));
+            Vector512<float> v6 = LoPlusHi(PairLanes(q0, k3, kd), PairLanes(q1, k3, kd));
+            Vector512<float> v7 = LoPlusHi(PairLanes(q2, k3, kd), PairLanes(q3, k3, kd));
             // level 2: lanes l + l+4 of each 8-lane pair: block i of u_key = query i's four partial sums
             Vector512<float> u0 = Fours(v0, v1), u1 = Fours(v2, v3), u2 = Fours(v4, v5), u3 = Fours(v6, v7);
             // level 3: (0+2, 1+3) — block i = [key a (0+2, 1+3), key b (0+2, 1+3)] of query i
@@ -623,13 +623,13 @@ internal sealed unsafe class AttentionWork : IParallelWork
     }
 
     /// <summary>
-    /// One query against sixteen keys per step (decoding), each score as <see cref="DotPair{TV}"/> computes it for
+    /// One query against sixteen keys per step (decoding), each score as <see cref="DotPair"/> computes it for
     /// a key dimension that is a multiple of 64, with the sixteen horizontal reductions done as one tree (see
-    /// <see cref="ScoreTiles{TV}"/>), then put back in key order by one permute.
+    /// <see cref="ScoreTiles"/>), then put back in key order by one permute.
     /// </summary>
     [SkipLocalsInit]
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ScoreKeys<TV>(float* q, byte* keys, long keyBytes, int count, float* scores) where TV : struct, IValueRow
+    private void ScoreKeys(float* q, byte* keys, long keyBytes, int count, float* scores)
     {
         int kd = _keyDim;
         var scale = Vector512.Create(_scale);
@@ -640,14 +640,14 @@ internal sealed unsafe class AttentionWork : IParallelWork
         {
             int last = Math.Min(count - j, 16) - 1; // past the end the last key is repeated and its scores dropped
             byte* k = keys + j * keyBytes;
-            Vector512<float> u0 = Fours(LoPlusHi(PairLanes<TV>(q, k, kd), PairLanes<TV>(q, k + Math.Min(1, last) * keyBytes, kd)),
-                                        LoPlusHi(PairLanes<TV>(q, k + Math.Min(2, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(3, last) * keyBytes, kd)));
-            Vector512<float> u1 = Fours(LoPlusHi(PairLanes<TV>(q, k + Math.Min(4, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(5, last) * keyBytes, kd)),
-                                        LoPlusHi(PairLanes<TV>(q, k + Math.Min(6, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(7, last) * keyBytes, kd)));
-            Vector512<float> u2 = Fours(LoPlusHi(PairLanes<TV>(q, k + Math.Min(8, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(9, last) * keyBytes, kd)),
-                                        LoPlusHi(PairLanes<TV>(q, k + Math.Min(10, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(11, last) * keyBytes, kd)));
-            Vector512<float> u3 = Fours(LoPlusHi(PairLanes<TV>(q, k + Math.Min(12, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(13, last) * keyBytes, kd)),
-                                        LoPlusHi(PairLanes<TV>(q, k + Math.Min(14, last) * keyBytes, kd), PairLanes<TV>(q, k + Math.Min(15, last) * keyBytes, kd)));
+            Vector512<float> u0 = Fours(LoPlusHi(PairLanes(q, k, kd), PairLanes(q, k + Math.Min(1, last) * keyBytes, kd)),
+                                        LoPlusHi(PairLanes(q, k + Math.Min(2, last) * keyBytes, kd), PairLanes(q, k + Math.Min(3, last) * keyBytes, kd)));
+            Vector512<float> u1 = Fours(LoPlusHi(PairLanes(q, k + Math.Min(4, last) * keyBytes, kd), PairLanes(q, k + Math.Min(5, last) * keyBytes, kd)),
+                                        LoPlusHi(PairLanes(q, k + Math.Min(6, last) * keyBytes, kd), PairLanes(q, k + Math.Min(7, last) * keyBytes, kd)));
+            Vector512<float> u2 = Fours(LoPlusHi(PairLanes(q, k + Math.Min(8, last) * keyBytes, kd), PairLanes(q, k + Math.Min(9, last) * keyBytes, kd)),
+                                        LoPlusHi(PairLanes(q, k + Math.Min(10, last) * keyBytes, kd), PairLanes(q, k + Math.Min(11, last) * keyBytes, kd)));
+            Vector512<float> u3 = Fours(LoPlusHi(PairLanes(q, k + Math.Min(12, last) * keyBytes, kd), PairLanes(q, k + Math.Min(13, last) * keyBytes, kd)),
+                                        LoPlusHi(PairLanes(q, k + Math.Min(14, last) * keyBytes, kd), PairLanes(q, k + Math.Min(15, last) * keyBytes, kd)));
             // block i of u_b = key 4b + i's four partial sums
             Vector512<float> t01 = Twos(u0, u1), t23 = Twos(u2, u3);
             Vector512<float> r = Avx512F.Add(Avx512F.Shuffle(t01, t23, 0b10_00_10_00), Avx512F.Shuffle(t01, t23, 0b11_01_11_01));
@@ -662,19 +662,19 @@ internal sealed unsafe class AttentionWork : IParallelWork
     }
 
     /// <summary>
-    /// <see cref="DotPair{TV}"/>'s eight 8-lane accumulators for a key dimension that is a multiple of 64, as
+    /// <see cref="DotPair"/>'s eight 8-lane accumulators for a key dimension that is a multiple of 64, as
     /// 512-bit pairs (a0|a1, a2|a3, a4|a5, a6|a7), folded to lo | hi = ((a0+a4)+(a2+a6)) | ((a1+a5)+(a3+a7)).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static Vector512<float> PairLanes<TV>(float* q, byte* k, int kd) where TV : struct, IValueRow
+    internal static Vector512<float> PairLanes(float* q, byte* k, int kd)
     {
         Vector512<float> z0 = default, z1 = default, z2 = default, z3 = default;
         for (int d = 0; d < kd; d += 64)
         {
-            z0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d), TV.Load16(k, d), z0);
-            z1 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d + 16), TV.Load16(k, d + 16), z1);
-            z2 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d + 32), TV.Load16(k, d + 32), z2);
-            z3 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d + 48), TV.Load16(k, d + 48), z3);
+            z0 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d), F32Values.Load16(k, d), z0);
+            z1 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d + 16), F32Values.Load16(k, d + 16), z1);
+            z2 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d + 32), F32Values.Load16(k, d + 32), z2);
+            z3 = Avx512F.FusedMultiplyAdd(Avx512F.LoadVector512(q + d + 48), F32Values.Load16(k, d + 48), z3);
         }
         return Avx512F.Add(Avx512F.Add(z0, z2), Avx512F.Add(z1, z3));
     }
@@ -696,13 +696,13 @@ internal sealed unsafe class AttentionWork : IParallelWork
 
     /// <summary>q·k_i for four keys.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Dot4Keys<TV>(float* q, byte* k0, byte* k1, byte* k2, byte* k3, int kd) where TV : struct, IValueRow =>
-        Vector128.Create(DotPair<TV>(q, k0, kd), DotPair<TV>(q, k1, kd), DotPair<TV>(q, k2, kd), DotPair<TV>(q, k3, kd));
+    private static Vector128<float> Dot4Keys(float* q, byte* k0, byte* k1, byte* k2, byte* k3, int kd) =>
+        Vector128.Create(DotPair(q, k0, kd), DotPair(q, k1, kd), DotPair(q, k2, kd), DotPair(q, k3, kd));
 
     /// <summary>q_i·k for four queries.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Dot4Queries<TV>(float* q0, float* q1, float* q2, float* q3, byte* k, int kd) where TV : struct, IValueRow =>
-        Vector128.Create(DotPair<TV>(q0, k, kd), DotPair<TV>(q1, k, kd), DotPair<TV>(q2, k, kd), DotPair<TV>(q3, k, kd));
+    private static Vector128<float> Dot4Queries(float* q0, float* q1, float* q2, float* q3, byte* k, int kd) =>
+        Vector128.Create(DotPair(q0, k, kd), DotPair(q1, k, kd), DotPair(q2, k, kd), DotPair(q3, k, kd));
 
     /// <summary>
     /// q·k as ggml_vec_dot_f32 sums it on AVX-512 (<see cref="F32Dot.VecDot"/>): whole 64-element steps into four
@@ -710,7 +710,7 @@ internal sealed unsafe class AttentionWork : IParallelWork
     /// <c>_mm512_reduce_add_ps</c>; the rest added in order, products rounded, the last &lt; 8 by FMA.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float DotPair<TV>(float* q, byte* k, int kd) where TV : struct, IValueRow
+    private static float DotPair(float* q, byte* k, int kd)
     {
         int np = kd & ~63;
         float sum = 0;
@@ -719,14 +719,14 @@ internal sealed unsafe class AttentionWork : IParallelWork
             Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default, a4 = default, a5 = default, a6 = default, a7 = default;
             for (int d = 0; d < np; d += 64)
             {
-                a0 = Fma.MultiplyAdd(Avx.LoadVector256(q + d), TV.Load8(k, d), a0);
-                a1 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 8), TV.Load8(k, d + 8), a1);
-                a2 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 16), TV.Load8(k, d + 16), a2);
-                a3 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 24), TV.Load8(k, d + 24), a3);
-                a4 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 32), TV.Load8(k, d + 32), a4);
-                a5 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 40), TV.Load8(k, d + 40), a5);
-                a6 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 48), TV.Load8(k, d + 48), a6);
-                a7 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 56), TV.Load8(k, d + 56), a7);
+                a0 = Fma.MultiplyAdd(Avx.LoadVector256(q + d), F32Values.Load8(k, d), a0);
+                a1 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 8), F32Values.Load8(k, d + 8), a1);
+                a2 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 16), F32Values.Load8(k, d + 16), a2);
+                a3 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 24), F32Values.Load8(k, d + 24), a3);
+                a4 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 32), F32Values.Load8(k, d + 32), a4);
+                a5 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 40), F32Values.Load8(k, d + 40), a5);
+                a6 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 48), F32Values.Load8(k, d + 48), a6);
+                a7 = Fma.MultiplyAdd(Avx.LoadVector256(q + d + 56), F32Values.Load8(k, d + 56), a7);
             }
             Vector256<float> lo = Avx.Add(Avx.Add(a0, a4), Avx.Add(a2, a6));
             Vector256<float> hi = Avx.Add(Avx.Add(a1, a5), Avx.Add(a3, a7));
@@ -735,15 +735,15 @@ internal sealed unsafe class AttentionWork : IParallelWork
         int left = kd - np;
         int rounded = np + (left & ~15) + ((left & 15) >= 8 ? 8 : 0);
         int i = np;
-        for (; i < rounded; i++) sum += q[i] * TV.Load1(k, i);
-        for (; i < kd; i++) sum = MathF.FusedMultiplyAdd(q[i], TV.Load1(k, i), sum);
+        for (; i < rounded; i++) sum += q[i] * F32Values.Load1(k, i);
+        for (; i < kd; i++) sum = MathF.FusedMultiplyAdd(q[i], F32Values.Load1(k, i), sum);
         return sum;
     }
 
-    private static float DotRow<TV>(float* q, byte* k, int kd) where TV : struct, IValueRow
+    private static float DotRow(float* q, byte* k, int kd)
     {
         float r = 0;
-        for (int d = 0; d < kd; d++) r += q[d] * TV.Load1(k, d);
+        for (int d = 0; d < kd; d++) r += q[d] * F32Values.Load1(k, d);
         return r;
     }
 

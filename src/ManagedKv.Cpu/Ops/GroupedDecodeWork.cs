@@ -12,10 +12,10 @@ namespace ManagedKv.Cpu.Ops;
 /// of 3–8 heads read it 3–8 times). The work runs in four phases, each split by shape only, never by thread count:
 /// <list type="number">
 /// <item>scores: (KV head, 256-key chunk) items, four query heads × four keys per step
-/// (<see cref="AttentionWork.ScoreTiles{TV}"/>);</item>
+/// (<see cref="AttentionWork.ScoreTiles"/>);</item>
 /// <item>softmax: one item per query head;</item>
 /// <item>value sums: (KV head, 16 of the 64 lanes) items, four query heads sharing each value row
-/// (<see cref="AttentionWork.AccumulateLanes{TV}"/>, lane m collecting tokens j ≡ m mod 64);</item>
+/// (<see cref="AttentionWork.AccumulateLanes"/>, lane m collecting tokens j ≡ m mod 64);</item>
 /// <item>per query head, ggml_vec_dot_f32's fold and the 16-lane reduction.</item>
 /// </list>
 /// Every score, probability and lane sees the same operations in the same order as in
@@ -31,7 +31,7 @@ internal sealed unsafe class GroupedDecodeWork : IParallelWork
     private float[][] _widened = []; // [worker][capacity · max(keyDim, valueDim)] f16 rows widened to f32
     private int _capacity, _phase, _chunks;
     private KvCache _cache = null!;
-    private int _layer, _heads, _group, _kvHeads, _keyDim, _valueDim, _qCols, _oCols;
+    private int _layer, _heads, _group, _kvHeads, _keyDim, _valueDim;
     private float _scale;
     private float* _q, _out, _scoresBase, _lanesBase;
 
@@ -53,8 +53,8 @@ internal sealed unsafe class GroupedDecodeWork : IParallelWork
         return true;
     }
 
-    /// <summary>Attends query row <paramref name="q"/> ([heads · keyDim]) at <paramref name="position"/> into <paramref name="output"/>.</summary>
-    public void Run(WorkerPool pool, float* q, int qCols, KvCache cache, int layer, int position, float* output, int oCols)
+    /// <summary>Attends query row <paramref name="q"/> ([heads · keyDim]) at <paramref name="position"/> into <paramref name="output"/> ([heads · valueDim]).</summary>
+    public void Run(WorkerPool pool, float* q, int qCols, KvCache cache, int layer, int position, float* output)
     {
         _cache = cache;
         _layer = layer;
@@ -65,9 +65,7 @@ internal sealed unsafe class GroupedDecodeWork : IParallelWork
         _group = _heads / _kvHeads;
         _scale = 1.0f / MathF.Sqrt(_keyDim);
         _q = q;
-        _qCols = qCols;
         _out = output;
-        _oCols = oCols;
         if (_visible.Length < _kvHeads) _visible = new int[_kvHeads];
         int longest = 0;
         for (int g = 0; g < _kvHeads; g++)
@@ -150,7 +148,7 @@ internal sealed unsafe class GroupedDecodeWork : IParallelWork
         {
             // past the group's end the last head is repeated (its scores are the same, written twice)
             int h0 = first, h1 = Math.Min(first + 1, end - 1), h2 = Math.Min(first + 2, end - 1), h3 = Math.Min(first + 3, end - 1);
-            AttentionWork.ScoreTiles<F32Values>(Query(h0), Query(h1), Query(h2), Query(h3), keys, keyBytes, count, _keyDim, _scale,
+            AttentionWork.ScoreTiles(Query(h0), Query(h1), Query(h2), Query(h3), keys, keyBytes, count, _keyDim, _scale,
                 Scores(h0) + start, Scores(h1) + start, Scores(h2) + start, Scores(h3) + start);
         }
     }
@@ -162,7 +160,7 @@ internal sealed unsafe class GroupedDecodeWork : IParallelWork
         KvRows values = _cache.Head(_layer, g).Values;
         if (values is DenseKvRows<float> f32)
         {
-            fixed (float* data = f32.Data) SumGroup<F32Values>(g, (byte*)data, n, laneGroup);
+            fixed (float* data = f32.Data) SumGroup(g, (byte*)data, n, laneGroup);
             return;
         }
         // f16: widen only the rows of this item's lanes (j mod 64 in its 16), each exactly, at their own index
@@ -173,17 +171,17 @@ internal sealed unsafe class GroupedDecodeWork : IParallelWork
                 int rows = Math.Min(16, n - first);
                 values.ReadRows(first, rows, new Span<float>(widened + (long)first * _valueDim, rows * _valueDim));
             }
-            SumGroup<F32Values>(g, (byte*)widened, n, laneGroup);
+            SumGroup(g, (byte*)widened, n, laneGroup);
         }
     }
 
-    private void SumGroup<TV>(int g, byte* values, int n, int laneGroup) where TV : struct, IValueRow
+    private void SumGroup(int g, byte* values, int n, int laneGroup)
     {
         int from = 16 * laneGroup;
         for (int first = g * _group, end = first + _group; first < end; first += 4)
         {
             int h0 = first, h1 = Math.Min(first + 1, end - 1), h2 = Math.Min(first + 2, end - 1), h3 = Math.Min(first + 3, end - 1);
-            AttentionWork.AccumulateLanes<TV>(Scores(h0), Scores(h1), Scores(h2), Scores(h3), n, n, n, n, values, _valueDim,
+            AttentionWork.AccumulateLanes(Scores(h0), Scores(h1), Scores(h2), Scores(h3), n, n, n, n, values, _valueDim,
                 Lanes(h0), Lanes(h1), Lanes(h2), Lanes(h3), from, from + 16, 64);
         }
     }

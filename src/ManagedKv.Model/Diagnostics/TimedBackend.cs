@@ -87,9 +87,7 @@ public sealed class TimedBackend : IBackend, IPressScoring
     {
         long t = Stopwatch.GetTimestamp();
         Inner.MatMul(w, x, rows, y);
-        long elapsed = Stopwatch.GetTimestamp() - t;
-        _ticks[(int)BackendOp.MatMul] += elapsed;
-        _calls[(int)BackendOp.MatMul]++;
+        long elapsed = Stop(BackendOp.MatMul, t);
         int slot = Math.Min((int)w.Type, BackendProfile.WeightTypeSlots - 1);
         _matMulTicks[slot] += elapsed;
         _matMulCalls[slot]++;
@@ -195,9 +193,12 @@ public sealed class TimedBackend : IBackend, IPressScoring
     /// <summary>Disposes the wrapped backend.</summary>
     public void Dispose() => Inner.Dispose();
 
-    private void Stop(BackendOp op, long started)
+    /// <summary>Counts one call of <paramref name="op"/> begun at <paramref name="started"/>; returns its ticks.</summary>
+    private long Stop(BackendOp op, long started)
     {
-        _ticks[(int)op] += Stopwatch.GetTimestamp() - started;
+        long elapsed = Stopwatch.GetTimestamp() - started;
+        _ticks[(int)op] += elapsed;
         _calls[(int)op]++;
+        return elapsed;
     }
 }
