@@ -152,7 +152,6 @@ public sealed unsafe class CpuBackend : IBackend, IPressScoring
         int kd = cache.KeyDim, vd = cache.ValueDim;
         if (hk.Cols < cache.KvHeadCount * kd || hv.Cols < cache.KvHeadCount * vd)
             throw new ArgumentException($"K/V rows of {hk.Cols}/{hv.Cols} columns are narrower than {cache.KvHeadCount} heads of {kd}/{vd}");
-        if (positions.Length > 1) cache.Reserve(layer, positions.Length); // a decoded token grows the buffers by doubling
         for (int r = 0; r < positions.Length; r++)
             for (int h = 0; h < cache.KvHeadCount; h++)
                 cache.Append(layer, h, positions[r], hk.Row(r).Slice(h * kd, kd), hv.Row(r).Slice(h * vd, vd));

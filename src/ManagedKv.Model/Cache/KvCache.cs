@@ -67,7 +67,7 @@ public sealed class KvCache
 
     /// <summary>
     /// Makes room in every head of <paramref name="layer"/> for <paramref name="tokens"/> more tokens, as a
-    /// backend does before appending a batch: the buffers grow once, to their exact size.
+    /// forward pass does before appending a batch: the buffers grow at most once (see <see cref="KvRows.Reserve"/>).
     /// </summary>
     public void Reserve(int layer, int tokens)
     {

@@ -118,6 +118,7 @@ public sealed class Transformer : IDisposable
             if (blk.ValueBias is not null) b.AddBias(w.V, blk.ValueBias, n);
             b.Rope(w.Q, c.HeadCount, c.HeadDim, positions, Rope);
             b.Rope(w.K, c.KvHeadCount, c.HeadDim, positions, Rope);
+            if (n > 1) cache.Reserve(l, n); // a batch grows the KV buffers once; a decoded token doubles them when full
             b.AppendKv(cache, l, w.K, w.V, positions);
             b.Attention(w.Q, cache, l, positions, w.Attended, hook?.StatisticsFor(l));
             b.MatMul(blk.Output, w.Attended, n, w.Projected);

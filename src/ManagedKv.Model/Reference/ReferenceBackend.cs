@@ -103,7 +103,6 @@ public sealed class ReferenceBackend : IBackend
     /// <inheritdoc/>
     public void AppendKv(KvCache cache, int layer, DeviceTensor k, DeviceTensor v, ReadOnlySpan<int> positions)
     {
-        if (positions.Length > 1) cache.Reserve(layer, positions.Length);
         for (int r = 0; r < positions.Length; r++)
             for (int h = 0; h < cache.KvHeadCount; h++)
                 cache.Append(layer, h, positions[r],
