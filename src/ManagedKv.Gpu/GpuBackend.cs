@@ -31,11 +31,17 @@ namespace ManagedKv.Gpu;
 /// </summary>
 public sealed class GpuBackend : IBackend, IPressScoring
 {
-    /// <summary>Tokens per attention split (the flash-decoding work unit).</summary>
-    private const int AttentionChunk = 256;
+    /// <summary>
+    /// Tokens per attention split (the flash-decoding work unit). A warp walks its split serially, so short splits
+    /// mean short chains and many warps: 64 tokens is 2 per lane for the scores.
+    /// </summary>
+    private const int AttentionChunk = 64;
 
     /// <summary>Largest attention scratch (floats) per launch; longer batches run in several row blocks.</summary>
     private const long AttentionScratchFloats = 1L << 24;
+
+    /// <summary>Activation rows from which a product runs as shared-memory tiles (prefill) instead of warp dot products.</summary>
+    internal const int TiledMinRows = 16;
 
     private readonly GpuDevice _device;
     private readonly KernelSet _k;
@@ -43,7 +49,8 @@ public sealed class GpuBackend : IBackend, IPressScoring
     private readonly List<IDisposable> _owned = [];
     private readonly ConditionalWeakTable<KvCache, GpuKvStore> _stores = [];
     private readonly Scratch<float> _act, _actSums, _ropeCos, _ropeSin, _attnP, _attnPartial, _attnTotals, _statSums;
-    private readonly Scratch<int> _tokens, _visible, _counted;
+    private readonly Scratch<int> _tokens, _counted;
+    private readonly UploadedInts _visible; // [rows, kvHeads] the same for every layer of an uncompressed cache
     private int[] _visibleHost = [], _countedHost = [];
     private float[] _cosHost = [], _sinHost = [], _statHost = [];
     private int[] _ropePositions = [];        // positions of the angles now on the device
@@ -93,6 +100,9 @@ public sealed class GpuBackend : IBackend, IPressScoring
         _owned.Add(store);
         return cache;
     }
+
+    /// <inheritdoc/>
+    public void Synchronize() => Accelerator.Synchronize();
 
     /// <inheritdoc/>
     public DeviceTensor Allocate(int rows, int cols)
@@ -155,7 +165,8 @@ public sealed class GpuBackend : IBackend, IPressScoring
         if (gx.Cols < k) throw new ArgumentException($"{w.View.Name}: activations have {gx.Cols} columns, the weight needs {k}", nameof(x));
         if (gy.Cols < o) throw new ArgumentException($"{w.View.Name}: output has {gy.Cols} columns, the weight produces {o}", nameof(y));
         if (rows == 0) return;
-        var (kernel, unitValues) = _k.MatMul(w.Type);
+        var kernels = _k.MatMul(w.Type);
+        int unitValues = kernels.UnitValues;
         var args = new MatMulArgs
         {
             W = gw.Bytes, RowBytes = gw.RowBytes, Units = k / unitValues, OutFeatures = o,
@@ -163,8 +174,15 @@ public sealed class GpuBackend : IBackend, IPressScoring
             Y = gy.View, YStride = gy.Cols,
         };
         EncodeActivations(w, gx, rows, ref args);
+        if (rows >= TiledMinRows && k % MatMulKernels.TileK == 0)
+        {
+            args.TileSide = _k.TileSide;
+            int tile = 4 * _k.TileSide;
+            kernels.Tiled(new KernelConfig(new Index2D((o + tile - 1) / tile, (rows + tile - 1) / tile), new Index2D(_k.TileSide * _k.TileSide, 1)), args);
+            return;
+        }
         var grid = new Index2D((o + _k.WarpsPerGroup - 1) / _k.WarpsPerGroup, (rows + Kernels.Formats.DotSink.Tile - 1) / Kernels.Formats.DotSink.Tile);
-        kernel(new KernelConfig(grid, new Index2D(_k.WarpsPerGroup * _k.WarpSize, 1)), args);
+        kernels.Warp(new KernelConfig(grid, new Index2D(_k.WarpsPerGroup * _k.WarpSize, 1)), args);
     }
 
     /// <summary>Converts the activation rows to the weight's dot-product type (QuantDot.VecDotType), as llama.cpp does.</summary>
@@ -185,12 +203,12 @@ public sealed class GpuBackend : IBackend, IPressScoring
                 break;
             case GgmlType.Q8_0 or GgmlType.Q8_1:
                 var sums = _actSums.Get((long)rows * (k / 32));
-                _k.Q8(rows * (k / 32), x.View, x.Cols, k / 32, xq, sums);
+                _k.Q8(_k.WarpGrid(rows * (k / 32)), x.View, x.Cols, k / 32, rows * (k / 32), xq, sums);
                 args.Xs = sums;
                 args.XsStride = k / 32;
                 break;
             case GgmlType.Q8_K:
-                _k.Q8K(rows * (k / 256), x.View, x.Cols, k / 256, xq);
+                _k.Q8K(_k.WarpGrid(rows * (k / 256)), x.View, x.Cols, k / 256, rows * (k / 256), xq);
                 break;
         }
     }
@@ -350,9 +368,7 @@ public sealed class GpuBackend : IBackend, IPressScoring
                 _visibleHost[r * kvHeads + h] = i >= 0 ? i + 1 : ~i;
             }
         }
-        var view = _visible.Get(n);
-        view.SubView(0, n).CopyFromCPU(_visibleHost.AsSpan(0, n));
-        return view;
+        return _visible.Upload(_visibleHost.AsSpan(0, n));
     }
 
     /// <summary>Adds the counted rows' probabilities (summed on the device in row order) to the host accumulators.</summary>

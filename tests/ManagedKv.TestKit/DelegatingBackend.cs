@@ -22,6 +22,9 @@ public class DelegatingBackend(IBackend inner) : IBackend
         inner.CreateCache(layers, kvHeads, keyDim, valueDim, storage);
 
     /// <inheritdoc/>
+    public virtual void Synchronize() => inner.Synchronize();
+
+    /// <inheritdoc/>
     public virtual DeviceTensor Allocate(int rows, int cols) => inner.Allocate(rows, cols);
 
     /// <inheritdoc/>

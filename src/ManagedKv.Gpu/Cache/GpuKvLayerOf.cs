@@ -59,13 +59,11 @@ internal sealed class GpuKvLayerOf<T, TStore> : GpuKvLayer where T : unmanaged w
         int max = 0;
         for (int h = 0; h < KvHeads; h++) max = Math.Max(max, Math.Max(Keys[h].Count, Values[h].Count));
         EnsureCapacity(max + rows);
-        var starts = Kernels.Ints(KvHeads);
         for (int h = 0; h < KvHeads; h++) _starts[h] = Keys[h].Count;
-        starts.SubView(0, KvHeads).CopyFromCPU(_starts);
+        var starts = Kernels.AppendStarts(_starts, values: false);
         Kernels.Append<TStore>()(rows * KvHeads * KeyDim, k, kStride, KvHeads, KeyDim, starts, Store(true), Capacity);
         for (int h = 0; h < KvHeads; h++) _starts[h] = Values[h].Count;
-        var vStarts = Kernels.Ints(KvHeads, second: true);
-        vStarts.SubView(0, KvHeads).CopyFromCPU(_starts);
+        var vStarts = Kernels.AppendStarts(_starts, values: true);
         Kernels.Append<TStore>()(rows * KvHeads * ValueDim, v, vStride, KvHeads, ValueDim, vStarts, Store(false), Capacity);
         for (int h = 0; h < KvHeads; h++)
         {

@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Algorithms;
 
 namespace ManagedKv.Gpu.Kernels;
 
@@ -10,61 +11,64 @@ namespace ManagedKv.Gpu.Kernels;
 internal static class ActivationKernels
 {
     /// <summary>
-    /// x86 quantize_row_q8_0 / q8_1 for block i (row i / blocks): d = amax/127 stored as f16, codes
-    /// RNE(x·127/amax) saturated to int8; xs = f16(d·Σ unsaturated codes) (used by Q4_1/Q5_1).
+    /// x86 quantize_row_q8_0 / q8_1, one warp per block of 32 (block w = row w / blocks; on CUDA lane j quantises value j):
+    /// d = amax/127 stored as f16, codes RNE(x·127/amax) saturated to int8; xs = f16(d·Σ unsaturated codes) (used by
+    /// Q4_1/Q5_1). The maximum and the integer sum are exact whatever the reduction order, so the codes are the host's.
+    /// Grid: <see cref="KernelSet.WarpGrid"/>(rows · blocks).
     /// </summary>
-    public static void Q8(Index1D i, ArrayView<float> x, long xStride, int blocks, ArrayView<float> xq, ArrayView<float> xs)
+    public static void Q8(ArrayView<float> x, long xStride, int blocks, int totalBlocks, ArrayView<float> xq, ArrayView<float> xs)
     {
-        int r = i / blocks, b = i % blocks;
-        long src = r * xStride + 32L * b, dst = (long)r * blocks * 32 + 32L * b;
+        int w = Grid.IdxX * (Group.DimX / Warp.WarpSize) + Warp.WarpIdx;
+        if (w >= totalBlocks) return; // uniform across the warp
+        int r = w / blocks, b = w % blocks;
+        long src = r * xStride + 32L * b, dst = 32L * w;
         float amax = 0;
-        for (int j = 0; j < 32; j++)
-        {
-            float a = XMathAbs(x[src + j]);
-            amax = a > amax ? a : amax;
-        }
+        for (int j = Warp.LaneIdx; j < 32; j += Warp.WarpSize) amax = XMath.Max(amax, XMathAbs(x[src + j]));
+        amax = WarpOps.Max(amax);
         float d = amax / 127f;
         float id = amax != 0 ? 127f / amax : 0f;
         float dh = Bits.RoundToHalf(d);
         int sum = 0;
-        for (int j = 0; j < 32; j++)
+        for (int j = Warp.LaneIdx; j < 32; j += Warp.WarpSize)
         {
-            int q = Bits.NearestInt(x[src + j] * id);
+            int q = Bits.NearestInt(Bits.MulRounded(x[src + j], id));
             sum += q;
             q = q > 127 ? 127 : q < -128 ? -128 : q;
             xq[dst + j] = dh * q;
         }
-        xs[i] = Bits.RoundToHalf(d * sum);
+        sum = WarpOps.Sum(sum);
+        if (Warp.LaneIdx == 0) xs[w] = Bits.RoundToHalf(d * sum);
     }
 
     /// <summary>
-    /// quantize_row_q8_K_ref for block i of 256 values: with max the first value of largest magnitude,
-    /// iscale = −127/max, q = min(127, RNE(iscale·x)), d = 1/iscale (f32).
+    /// quantize_row_q8_K_ref, one warp per block of 256 values (lane j holds values j, j + warp size, …): with max the first
+    /// value of largest magnitude, iscale = −127/max, q = min(127, RNE(iscale·x)), d = 1/iscale (f32). The warp finds
+    /// the largest magnitude and then the lowest index holding it, so "first" means what the sequential scan means.
+    /// Grid: <see cref="KernelSet.WarpGrid"/>(rows · blocks).
     /// </summary>
-    public static void Q8K(Index1D i, ArrayView<float> x, long xStride, int blocks, ArrayView<float> xq)
+    public static void Q8K(ArrayView<float> x, long xStride, int blocks, int totalBlocks, ArrayView<float> xq)
     {
-        int r = i / blocks, b = i % blocks;
-        long src = r * xStride + 256L * b, dst = (long)r * blocks * 256 + 256L * b;
-        float max = 0, amax = 0;
-        for (int j = 0; j < 256; j++)
-        {
-            float a = XMathAbs(x[src + j]);
-            if (a > amax)
-            {
-                amax = a;
-                max = x[src + j];
-            }
-        }
+        int w = Grid.IdxX * (Group.DimX / Warp.WarpSize) + Warp.WarpIdx;
+        if (w >= totalBlocks) return; // uniform across the warp
+        int r = w / blocks, b = w % blocks, lane = Warp.LaneIdx;
+        long src = r * xStride + 256L * b, dst = 256L * w;
+        float amax = 0;
+        for (int j = lane; j < 256; j += Warp.WarpSize) amax = XMath.Max(amax, XMathAbs(x[src + j]));
+        amax = WarpOps.Max(amax);
         if (amax == 0)
         {
-            for (int j = 0; j < 256; j++) xq[dst + j] = 0;
+            for (int j = lane; j < 256; j += Warp.WarpSize) xq[dst + j] = 0;
             return;
         }
-        float iscale = -127f / max;
+        int first = 256;
+        for (int j = lane; j < 256; j += Warp.WarpSize)
+            if (XMathAbs(x[src + j]) == amax && j < first) first = j;
+        first = WarpOps.Min(first);
+        float iscale = -127f / x[src + first];
         float d = 1 / iscale;
-        for (int j = 0; j < 256; j++)
+        for (int j = lane; j < 256; j += Warp.WarpSize)
         {
-            int q = Bits.NearestInt(iscale * x[src + j]);
+            int q = Bits.NearestInt(Bits.MulRounded(iscale, x[src + j]));
             xq[dst + j] = d * (q < 127 ? q : 127);
         }
     }

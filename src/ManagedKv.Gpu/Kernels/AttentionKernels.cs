@@ -13,7 +13,11 @@ namespace ManagedKv.Gpu.Kernels;
 /// </summary>
 internal static class AttentionKernels
 {
-    /// <summary>One warp per (row, head, split): scores lane-per-token, then outputs lane-per-dimension.</summary>
+    /// <summary>
+    /// One warp per (row, head, split): scores lane-per-token, then outputs lane-per-dimension. Both loops keep four
+    /// independent sums (dimensions d, d+1, d+2, d+3 of a dot product; tokens j … j+3 of an output), so a lane has
+    /// four loads in flight instead of one dependent chain — a warp is latency-bound, not bandwidth-bound, here.
+    /// </summary>
     public static void Partial<TStore>(AttentionArgs a, TStore keys, TStore values) where TStore : struct, IKvStore
     {
         int w = Grid.IdxX * (Group.DimX / Warp.WarpSize) + Warp.WarpIdx;
@@ -26,14 +30,23 @@ internal static class AttentionKernels
         long p = ((long)r * a.Heads + h) * a.Capacity;
         long q = r * a.QStride + (long)h * a.KeyDim;
         long headRow = (long)kv * a.Capacity;
+        int keyDim4 = a.KeyDim & ~3;
 
         float m = float.NegativeInfinity;
         for (int j = start + Warp.LaneIdx; j < end; j += Warp.WarpSize)
         {
             long k = (headRow + j) * a.KeyDim;
-            float dot = 0;
-            for (int d = 0; d < a.KeyDim; d++) dot += a.Q[q + d] * keys.Load(k + d);
-            float score = dot * a.Scale;
+            float d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+            int d = 0;
+            for (; d < keyDim4; d += 4)
+            {
+                d0 += a.Q[q + d] * keys.Load(k + d);
+                d1 += a.Q[q + d + 1] * keys.Load(k + d + 1);
+                d2 += a.Q[q + d + 2] * keys.Load(k + d + 2);
+                d3 += a.Q[q + d + 3] * keys.Load(k + d + 3);
+            }
+            for (; d < a.KeyDim; d++) d0 += a.Q[q + d] * keys.Load(k + d);
+            float score = ((d0 + d1) + (d2 + d3)) * a.Scale;
             a.P[p + j] = score;
             m = score > m ? score : m;
         }
@@ -49,11 +62,21 @@ internal static class AttentionKernels
         Warp.Barrier(); // every lane reads the exponentials the others wrote
 
         long o = (((long)r * a.Heads + h) * a.Splits + s) * a.PartialWidth;
+        int end4 = start + ((end - start) & ~3);
         for (int d = Warp.LaneIdx; d < a.ValueDim; d += Warp.WarpSize)
         {
-            float acc = 0;
-            for (int j = start; j < end; j++) acc += a.P[p + j] * values.Load((headRow + j) * a.ValueDim + d);
-            a.Partial[o + d] = acc;
+            float acc0 = 0, acc1 = 0, acc2 = 0, acc3 = 0;
+            int j = start;
+            for (; j < end4; j += 4)
+            {
+                long v = (headRow + j) * a.ValueDim + d;
+                acc0 += a.P[p + j] * values.Load(v);
+                acc1 += a.P[p + j + 1] * values.Load(v + a.ValueDim);
+                acc2 += a.P[p + j + 2] * values.Load(v + 2 * a.ValueDim);
+                acc3 += a.P[p + j + 3] * values.Load(v + 3 * a.ValueDim);
+            }
+            for (; j < end; j++) acc0 += a.P[p + j] * values.Load((headRow + j) * a.ValueDim + d);
+            a.Partial[o + d] = (acc0 + acc1) + (acc2 + acc3);
         }
         if (Warp.LaneIdx == 0)
         {

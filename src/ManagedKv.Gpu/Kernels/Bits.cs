@@ -1,4 +1,5 @@
 using ILGPU;
+using ILGPU.Runtime.Cuda;
 
 namespace ManagedKv.Gpu.Kernels;
 
@@ -55,6 +56,22 @@ internal static class Bits
         uint u = Interop.FloatAsInt(value);
         if ((u & 0x7FFFFFFFu) > 0x7F800000u) return Interop.IntAsFloat(((u >> 16) | 64u) << 16);
         return Interop.IntAsFloat(((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16) << 16);
+    }
+
+    /// <summary>
+    /// a·b rounded to f32 before any later use. The CUDA compiler may fuse a plain product into the addition that
+    /// follows (an FMA skips the product's rounding), which moves ties in round-to-nearest quantisers such as
+    /// <see cref="NearestInt"/>(x·id); ggml rounds the product first, so on CUDA the product is emitted as
+    /// <c>mul.rn.f32</c>, which PTX never contracts.
+    /// </summary>
+    public static float MulRounded(float a, float b)
+    {
+        if (CudaAsm.IsSupported)
+        {
+            CudaAsm.Emit("mul.rn.f32 %0, %1, %2;", out float product, a, b);
+            return product;
+        }
+        return a * b;
     }
 
     /// <summary>ggml's nearest_int: round to nearest even through the 1.5·2^23 trick (valid for |v| &lt; 2^22).</summary>

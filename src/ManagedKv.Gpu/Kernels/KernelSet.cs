@@ -12,9 +12,10 @@ namespace ManagedKv.Gpu.Kernels;
 internal sealed class KernelSet : IDisposable
 {
     private readonly Dictionary<(string, Type), Delegate> _loaded = [];
-    private readonly Dictionary<GgmlType, (Action<KernelConfig, MatMulArgs> MatMul, int UnitValues)> _matmul = [];
+    private readonly Dictionary<GgmlType, MatMulKernelPair> _matmul = [];
     private readonly Dictionary<GgmlType, Action<Index1D, ArrayView<byte>, long, int, ArrayView<int>, ArrayView<float>, long>> _embed = [];
-    private readonly Scratch<int> _ints, _ints2;
+    private readonly Scratch<int> _ints;
+    private readonly UploadedInts _keyStarts, _valueStarts;
     private readonly Scratch<float> _floats;
 
     public KernelSet(Accelerator accelerator)
@@ -23,9 +24,11 @@ internal sealed class KernelSet : IDisposable
         WarpSize = accelerator.WarpSize;
         // Groups of up to 4 warps (128 threads on CUDA): enough to hide latency, small enough for many resident groups.
         WarpsPerGroup = Math.Max(1, Math.Min(4, accelerator.MaxNumThreadsPerGroup / WarpSize));
+        TileSide = Math.Min(MatMulKernels.MaxTile / 4, (int)Math.Sqrt(accelerator.MaxNumThreadsPerGroup));
         _ints = new Scratch<int>(accelerator);
-        _ints2 = new Scratch<int>(accelerator);
         _floats = new Scratch<float>(accelerator);
+        _keyStarts = new UploadedInts(accelerator);
+        _valueStarts = new UploadedInts(accelerator);
     }
 
     public Accelerator Accelerator { get; }
@@ -38,8 +41,14 @@ internal sealed class KernelSet : IDisposable
     public KernelConfig WarpGrid(int warps) =>
         new(new Index1D((warps + WarpsPerGroup - 1) / WarpsPerGroup), new Index1D(WarpsPerGroup * WarpSize));
 
-    /// <summary>Scratch ints (two independent buffers).</summary>
-    public ArrayView<int> Ints(long n, bool second = false) => (second ? _ints2 : _ints).Get(n);
+    /// <summary>Scratch ints.</summary>
+    public ArrayView<int> Ints(long n) => _ints.Get(n);
+
+    /// <summary>
+    /// The device copy of each KV head's first free row for a key (or value) append; the same table repeats for every
+    /// layer of a forward call, so it is uploaded once per call.
+    /// </summary>
+    public ArrayView<int> AppendStarts(ReadOnlySpan<int> starts, bool values) => (values ? _valueStarts : _keyStarts).Upload(starts);
 
     /// <summary>Scratch floats for uploads and downloads.</summary>
     public ArrayView<float> Floats(long n) => _floats.Get(n);
@@ -52,11 +61,18 @@ internal sealed class KernelSet : IDisposable
 
     // ---- matrix products and embeddings -------------------------------------------------------------
 
-    public (Action<KernelConfig, MatMulArgs> Kernel, int UnitValues) MatMul(GgmlType type)
+    /// <summary>The warp-per-output product (few rows) and the shared-memory tiled product (many rows) of a weight type.</summary>
+    public MatMulKernelPair MatMul(GgmlType type)
     {
-        if (!_matmul.TryGetValue(type, out var k)) _matmul[type] = k = FormatSwitch.Visit<MatMulLoader, (Action<KernelConfig, MatMulArgs>, int)>(type, new(Accelerator));
+        if (!_matmul.TryGetValue(type, out var k)) _matmul[type] = k = FormatSwitch.Visit<MatMulLoader, MatMulKernelPair>(type, new(Accelerator));
         return k;
     }
+
+    /// <summary>
+    /// Threads per side of a tiled-product group: 16 (256 threads, 64 × 64 tiles) where the accelerator allows, else
+    /// the largest square that fits (4 on ILGPU's CPU accelerator, whose groups hold 16 threads).
+    /// </summary>
+    public int TileSide { get; }
 
     public Action<Index1D, ArrayView<byte>, long, int, ArrayView<int>, ArrayView<float>, long> Embed(GgmlType type)
     {
@@ -67,10 +83,11 @@ internal sealed class KernelSet : IDisposable
     /// <summary>Values per unit of a format.</summary>
     public static int UnitValues(GgmlType type) => FormatSwitch.Visit<UnitLoader, int>(type, default);
 
-    private readonly struct MatMulLoader(Accelerator a) : IFormatVisitor<(Action<KernelConfig, MatMulArgs>, int)>
+    private readonly struct MatMulLoader(Accelerator a) : IFormatVisitor<MatMulKernelPair>
     {
-        public (Action<KernelConfig, MatMulArgs>, int) Visit<TFormat>() where TFormat : struct, IWeightFormat =>
-            (a.LoadStreamKernel<MatMulArgs>(MatMulKernels.MatMul<TFormat>), default(TFormat).UnitValues);
+        public MatMulKernelPair Visit<TFormat>() where TFormat : struct, IWeightFormat =>
+            new(a.LoadStreamKernel<MatMulArgs>(MatMulKernels.MatMul<TFormat>), a.LoadStreamKernel<MatMulArgs>(MatMulKernels.MatMulTiled<TFormat>),
+                default(TFormat).UnitValues);
     }
 
     private readonly struct EmbedLoader(Accelerator a) : IFormatVisitor<Action<Index1D, ArrayView<byte>, long, int, ArrayView<int>, ArrayView<float>, long>>
@@ -86,11 +103,11 @@ internal sealed class KernelSet : IDisposable
 
     // ---- activations and rows -----------------------------------------------------------------------
 
-    public Action<Index1D, ArrayView<float>, long, int, ArrayView<float>, ArrayView<float>> Q8 => Get("q8", typeof(void), () =>
-        Accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, long, int, ArrayView<float>, ArrayView<float>>(ActivationKernels.Q8));
+    public Action<KernelConfig, ArrayView<float>, long, int, int, ArrayView<float>, ArrayView<float>> Q8 => Get("q8", typeof(void), () =>
+        Accelerator.LoadStreamKernel<ArrayView<float>, long, int, int, ArrayView<float>, ArrayView<float>>(ActivationKernels.Q8));
 
-    public Action<Index1D, ArrayView<float>, long, int, ArrayView<float>> Q8K => Get("q8k", typeof(void), () =>
-        Accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, long, int, ArrayView<float>>(ActivationKernels.Q8K));
+    public Action<KernelConfig, ArrayView<float>, long, int, int, ArrayView<float>> Q8K => Get("q8k", typeof(void), () =>
+        Accelerator.LoadStreamKernel<ArrayView<float>, long, int, int, ArrayView<float>>(ActivationKernels.Q8K));
 
     public Action<Index1D, ArrayView<float>, long, int, ArrayView<float>, int> Round => Get("round", typeof(void), () =>
         Accelerator.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, long, int, ArrayView<float>, int>(ActivationKernels.Round));
@@ -144,7 +161,8 @@ internal sealed class KernelSet : IDisposable
     public void Dispose()
     {
         _ints.Dispose();
-        _ints2.Dispose();
         _floats.Dispose();
+        _keyStarts.Dispose();
+        _valueStarts.Dispose();
     }
 }

@@ -16,4 +16,5 @@ internal struct MatMulArgs
     public int Rows;             // activation rows
     public ArrayView<float> Y;   // [Rows, YStride] output
     public long YStride;
+    public int TileSide;         // MatMulTiled only: threads per side of a group (tile = 4·TileSide)
 }

@@ -22,4 +22,22 @@ internal static class WarpOps
         }
         return v;
     }
+
+    /// <summary>Integer sum over the warp (exact).</summary>
+    public static int Sum(int v)
+    {
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1) v += Warp.ShuffleXor(v, offset);
+        return v;
+    }
+
+    /// <summary>Minimum over the warp.</summary>
+    public static int Min(int v)
+    {
+        for (int offset = Warp.WarpSize / 2; offset > 0; offset >>= 1)
+        {
+            int o = Warp.ShuffleXor(v, offset);
+            v = o < v ? o : v;
+        }
+        return v;
+    }
 }

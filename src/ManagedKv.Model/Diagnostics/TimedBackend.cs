@@ -12,8 +12,9 @@ namespace ManagedKv.Model.Diagnostics;
 /// Nothing pays for it unless a caller wraps a backend (<c>managedkv bench --profile</c>); wrapped, it costs two
 /// timestamp reads per operation and allocates nothing.
 /// <para>
-/// Times are host wall-clock times of each call, exact for backends whose operations complete before returning
-/// (reference, CPU); for a backend that queues work asynchronously they show queueing, not execution.
+/// Times are host wall-clock times of each call. A backend that queues work asynchronously (the GPU) is synchronised
+/// (<see cref="IBackend.Synchronize"/>) before each call's clock stops, so its time is execution, not queueing;
+/// the waits make a profiled GPU run slower than a plain one.
 /// Optional backend interfaces are forwarded too (<see cref="IPressScoring"/>): a wrapped backend must behave as
 /// the bare one, or a press would silently fall back to its scalar scoring while being profiled. A new optional
 /// interface on backends needs its forwarding here.
@@ -51,6 +52,17 @@ public sealed class TimedBackend : IBackend, IPressScoring
         Array.Clear(_matMulTicks);
         Array.Clear(_matMulCalls);
     }
+
+    /// <inheritdoc/>
+    public void Synchronize() => Inner.Synchronize();
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Forwarded: the GPU keeps its cache in device memory, and the interface's default (a host cache) would make a
+    /// profiled GPU run copy every layer's cache to the device on each attention call — a different program.
+    /// </remarks>
+    public KvCache CreateCache(int layers, int kvHeads, int keyDim, int valueDim, KvStorageType storage) =>
+        Inner.CreateCache(layers, kvHeads, keyDim, valueDim, storage); // set-up, not timed
 
     /// <inheritdoc/>
     public DeviceTensor Allocate(int rows, int cols) => Inner.Allocate(rows, cols); // set-up, not timed
@@ -196,6 +208,7 @@ public sealed class TimedBackend : IBackend, IPressScoring
     /// <summary>Counts one call of <paramref name="op"/> begun at <paramref name="started"/>; returns its ticks.</summary>
     private long Stop(BackendOp op, long started)
     {
+        Inner.Synchronize(); // an asynchronous backend's queued work belongs to the operation that issued it
         long elapsed = Stopwatch.GetTimestamp() - started;
         _ticks[(int)op] += elapsed;
         _calls[(int)op]++;

@@ -20,6 +20,12 @@ public interface IBackend : IDisposable
     KvCache CreateCache(int layers, int kvHeads, int keyDim, int valueDim, KvStorageType storage) =>
         new(layers, kvHeads, keyDim, valueDim, storage);
 
+    /// <summary>
+    /// Waits until every operation issued so far has finished. Backends that run operations asynchronously (a GPU
+    /// queue) override it; <see cref="Diagnostics.TimedBackend"/> calls it so each operation's time is its own.
+    /// </summary>
+    void Synchronize() { }
+
     /// <summary>Allocates an activation matrix [rows, cols] (contents unspecified).</summary>
     DeviceTensor Allocate(int rows, int cols);
 

@@ -1,3 +1,4 @@
+using ManagedKv.Gpu.Device;
 using ManagedKv.Gpu.Tests.Inference;
 using ManagedKv.Model.Compression;
 using ManagedKv.Model.Inference;
@@ -41,7 +42,58 @@ public sealed class GpuOpByOpTests
     [DataRow("tiny-qwen2-F32")]
     public void EveryOperationMatchesTheReference(string model)
     {
-        var deviations = Run(model, press: null);
+        AssertWithinTolerance(model, Run(model, press: null));
+    }
+
+    /// <summary>
+    /// The same on a CUDA device (skipped without one): its compiler may fuse multiplies into additions, so this is
+    /// where a quantiser that must round its product first (<see cref="Kernels.Bits.MulRounded"/>) is checked.
+    /// </summary>
+    [TestMethod]
+    [DataRow("tiny-llama-F16")]
+    [DataRow("tiny-llama-Q8_0")]
+    [DataRow("tiny-llama-Q4_1")]
+    [DataRow("tiny-llama-Q4_K_M")]
+    [DataRow("tiny-llama-Q6_K")]
+    [DataRow("tiny-qwen2-F32")]
+    public void CudaEveryOperationMatchesTheReference(string model)
+    {
+        if (!GpuDevice.CudaAvailable) Assert.Inconclusive("skipped: no CUDA device");
+        AssertWithinTolerance(model, Run(model, press: null, cuda: true));
+    }
+
+    /// <summary>
+    /// A prefill long enough for the shared-memory tiled product (<see cref="GpuBackend.TiledMinRows"/> rows and more;
+    /// 37 rows leave a partial row tile), every weight type, against the same tolerance.
+    /// </summary>
+    [TestMethod]
+    [DynamicData(nameof(TinyLlamaModels))]
+    public void TiledPrefillProductsMatchTheReference(string model) => AssertTiledPrefill(model, cuda: false);
+
+    /// <summary>The same on a CUDA device, whose groups are 16 × 16 threads (64 × 64 tiles); skipped without one.</summary>
+    [TestMethod]
+    [DataRow("tiny-llama-F16")]
+    [DataRow("tiny-llama-Q8_0")]
+    [DataRow("tiny-llama-Q4_1")]
+    [DataRow("tiny-llama-Q4_K_M")]
+    [DataRow("tiny-llama-Q6_K")]
+    public void CudaTiledPrefillProductsMatchTheReference(string model)
+    {
+        if (!GpuDevice.CudaAvailable) Assert.Inconclusive("skipped: no CUDA device");
+        AssertTiledPrefill(model, cuda: true);
+    }
+
+    private void AssertTiledPrefill(string model, bool cuda)
+    {
+        int[] prompt = [.. Enumerable.Range(0, 37).Select(i => 1 + (i * 97) % 500)];
+        Assert.IsTrue(prompt.Length >= GpuBackend.TiledMinRows);
+        var deviations = Run(model, press: null, prompt, decode: false, cuda);
+        Assert.IsTrue(deviations.Keys.Any(k => k.StartsWith("matmul", StringComparison.Ordinal)), "no product was compared");
+        AssertWithinTolerance(model, deviations);
+    }
+
+    private void AssertWithinTolerance(string model, Dictionary<string, OpDeviation> deviations)
+    {
         foreach (var (op, d) in deviations.OrderBy(p => p.Key)) TestContext.WriteLine($"{model} {op}: {d}");
         var failures = deviations.Where(p => p.Value.MaxRelative > Tolerance).Select(p => $"{p.Key}: {p.Value} > {Tolerance}").ToList();
         Assert.AreEqual(0, failures.Count, $"{model}: operations beyond tolerance:\n{string.Join('\n', failures)}");
@@ -56,23 +108,36 @@ public sealed class GpuOpByOpTests
         foreach (var (op, d) in deviations) Assert.IsTrue(d.MaxRelative <= Tolerance, $"{op}: {d} > {Tolerance}");
     }
 
+    /// <summary>The tiny llama of every weight type (one row per test case).</summary>
+    public static IEnumerable<object[]> TinyLlamaModels =>
+        from type in new[] { "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M", "Q6_K" }
+        select new object[] { $"tiny-llama-{type}" };
+
     /// <summary>Largest |gpu − reference| / (1 + max |reference|) of one call: 4× the worst measured (4.4e-7, Q4_1 matmul).</summary>
     private const double Tolerance = 2e-6;
 
-    private static Dictionary<string, OpDeviation> Run(string model, Func<IKvPress>? press)
+    private static Dictionary<string, OpDeviation> Run(string model, Func<IKvPress>? press, int[]? prompt = null, bool decode = true, bool cuda = false)
     {
+        prompt ??= ModelParity.Prompt;
         Dictionary<string, OpDeviation> result = [];
-        SharedCpuAccelerator.Use(gpu =>
+        Action<Action<GpuBackend>> use = cuda ? UseCuda : SharedCpuAccelerator.Use;
+        use(gpu =>
         {
             using var source = ModelSource.Open(ModelParity.ModelPath(model));
             var backend = new GpuOpByOpBackend(gpu);
-            using var transformer = new Transformer(source, backend, maxBatch: 8);
+            using var transformer = new Transformer(source, backend, maxBatch: Math.Max(8, prompt.Length));
             var session = new Session(transformer);
             if (press is not null) session.Compression = new PressRunner(transformer.Config, [press()]);
-            var logits = session.Prefill(ModelParity.Prompt);
-            session.Decode(ModelParity.ArgMax(logits));
+            var logits = session.Prefill(prompt);
+            if (decode) session.Decode(ModelParity.ArgMax(logits));
             result = backend.Deviations;
         });
         return result;
+    }
+
+    private static void UseCuda(Action<GpuBackend> action)
+    {
+        using var gpu = new GpuBackend(GpuDeviceKind.Cuda);
+        action(gpu);
     }
 }

@@ -53,6 +53,30 @@ public sealed class TimedBackendTests
     }
 
     [TestMethod]
+    public void WaitsForAnAsynchronousBackendBeforeEachClockStops()
+    {
+        // A GPU queues kernels and returns at once; without a wait per operation the time of the queued work would land
+        // on whichever later call happens to block (a download), as it did before this wait existed.
+        using var source = ModelSource.Open(TestData.Path("stories260K.gguf"));
+        var counting = new SynchronizeCountingBackend(new ReferenceBackend());
+        var timed = new TimedBackend(counting);
+        RunPrefillAndDecode(source, timed, [1, 403, 407], out var profile);
+        long timedCalls = BackendProfile.Operations.Sum(op => profile.Calls(op));
+        Assert.IsTrue(timedCalls > 0);
+        Assert.AreEqual(timedCalls, counting.Synchronizations, "one wait per timed operation");
+    }
+
+    [TestMethod]
+    public void ForwardsCacheCreationToABackendWithItsOwnCacheStorage()
+    {
+        // The GPU backend's cache lives in device memory; a wrapper that fell back to the interface's default would
+        // hand the forward pass a host cache, and the profiled run would measure a different program.
+        var backend = new OwnCacheBackend(new ReferenceBackend());
+        var cache = new TimedBackend(backend).CreateCache(2, 1, 4, 4, KvStorageType.F16);
+        Assert.AreSame(backend.Created, cache);
+    }
+
+    [TestMethod]
     public void ForwardsPressScoringKernelsSoPlansDoNotChange()
     {
         // A 1-layer, 1-head cache of 6 tokens whose key norms rank them 5,4,...,0 for KNorm (lowest norm kept);
@@ -84,6 +108,23 @@ public sealed class TimedBackendTests
         profile = backend is TimedBackend timed ? timed.Snapshot() : null!;
         backend.Dispose();
         return logits;
+    }
+
+    /// <summary>Creates its own caches and remembers the last.</summary>
+    private sealed class OwnCacheBackend(IBackend inner) : DelegatingBackend(inner)
+    {
+        public KvCache? Created { get; private set; }
+
+        public override KvCache CreateCache(int layers, int kvHeads, int keyDim, int valueDim, KvStorageType storage) =>
+            Created = new KvCache(layers, kvHeads, keyDim, valueDim, storage);
+    }
+
+    /// <summary>Counts the waits the profiler asks for.</summary>
+    private sealed class SynchronizeCountingBackend(IBackend inner) : DelegatingBackend(inner)
+    {
+        public int Synchronizations { get; private set; }
+
+        public override void Synchronize() => Synchronizations++;
     }
 
     /// <summary>A backend that only has a press-scoring kernel (score = token index); its forward operations are not used.</summary>
