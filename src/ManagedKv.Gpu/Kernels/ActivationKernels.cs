@@ -6,7 +6,8 @@ namespace ManagedKv.Gpu.Kernels;
 /// <summary>
 /// Converts activation rows to the dot-product type of a weight type, as ggml-cpu does on x86 before a matrix
 /// product, and stores the result as the f32 values that type represents (d·q is exact in f32), so the matrix
-/// kernel is one f32 loop for every format. One thread per block (32 or 256 values) or per element.
+/// kernel is one f32 loop for every format. One warp per block (32 or 256 values) for Q8/Q8_K, one thread per
+/// element for the f16/bf16 rounding.
 /// </summary>
 internal static class ActivationKernels
 {

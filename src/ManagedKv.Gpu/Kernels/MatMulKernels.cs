@@ -4,11 +4,12 @@ using ManagedKv.Gpu.Kernels.Formats;
 namespace ManagedKv.Gpu.Kernels;
 
 /// <summary>
-/// Quantised matrix-vector / matrix-matrix products. One warp per (output feature, tile of
-/// <see cref="DotSink.Tile"/> activation rows): the lanes stride over the weight row's units, decode them in
-/// registers and accumulate against each row of the tile; a shuffle reduction finishes the sums. Adjacent lanes
-/// read adjacent units, so weight loads coalesce; a weight is read once per tile rather than once per row.
-/// Grid: x = ⌈OutFeatures / warps per group⌉, y = ⌈Rows / Tile⌉; group: warps per group × warp size.
+/// Quantised matrix-vector / matrix-matrix products, in two shapes. <see cref="MatMul{TFormat}"/> (decode, small
+/// batches): one warp per (output feature, tile of <see cref="DotSink.Tile"/> activation rows); the lanes stride over
+/// the weight row's units, decode them in registers and accumulate against each row of the tile; a shuffle
+/// reduction finishes the sums. Adjacent lanes read adjacent units, so weight loads coalesce; a weight is read once
+/// per tile rather than once per row. Grid: x = ⌈OutFeatures / warps per group⌉, y = ⌈Rows / Tile⌉; group: warps
+/// per group × warp size. <see cref="MatMulTiled{TFormat}"/> (prefill): shared-memory tiles, described there.
 /// </summary>
 internal static class MatMulKernels
 {
