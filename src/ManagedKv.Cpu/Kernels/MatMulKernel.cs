@@ -39,26 +39,21 @@ internal abstract unsafe class MatMulKernel
     }
 
     /// <summary>
-    /// Prefetches the 4-row tile that follows <paramref name="o"/> by at least 4 KB. The four interleaved row
-    /// streams of a tile (a few hundred bytes to a few kilobytes each) end before the hardware prefetcher has
-    /// learnt them (measured: 9 instead of 35 GB/s for 612-byte rows, 18 instead of 27 t/s on a 1B model), while
-    /// the tiles themselves are contiguous, so fetching whole tiles ahead keeps DRAM busy. The non-temporal hint
-    /// (measured 3–6 % faster decoding than prefetcht0) keeps the streamed weights from evicting the
-    /// activations and the cache.
+    /// Prefetches the 4-row tile that follows <paramref name="o"/> by at least 4 KB (prefill, which reuses each
+    /// tile for many tokens; decoding spreads its prefetches over its steps, see <see cref="StepPrefetch"/>). The
+    /// four interleaved row streams of a tile (a few hundred bytes to a few kilobytes each) end before the
+    /// hardware prefetcher has learnt them, while the tiles themselves are contiguous, so fetching whole tiles
+    /// ahead keeps DRAM busy. The non-temporal hint keeps the streamed weights from evicting the activations.
     /// </summary>
     /// <param name="args">The multiplication.</param>
     /// <param name="o">The first row of the current tile.</param>
-    /// <param name="tiles">How many consecutive tiles to prefetch from there.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void PrefetchAhead(in MatMulArgs args, int o, int tiles = 1)
+    internal static void PrefetchAhead(in MatMulArgs args, int o)
     {
         long tile = 4 * args.RowBytes;
         long ahead = tile >= 4096 ? tile : (4096 / tile + 1) * tile;
         byte* p = args.Weights + o * args.RowBytes + ahead;
-        byte* end = args.Weights + (long)args.OutFeatures * args.RowBytes;
-        if (p >= end) return;
-        byte* stop = p + tiles * tile < end ? p + tiles * tile : end;
-        for (; p < stop; p += 64) Sse.PrefetchNonTemporal(p);
+        StepPrefetch.Linear(p, tile, args.Weights + (long)args.OutFeatures * args.RowBytes);
     }
 
     /// <summary>Stores the first min(4, o1 − o) results of one token.</summary>
