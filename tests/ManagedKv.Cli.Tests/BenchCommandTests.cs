@@ -40,6 +40,23 @@ public sealed class BenchCommandTests
     }
 
     [TestMethod]
+    [DataRow("1")]
+    [DataRow("2")]
+    public void DecodeBandwidthIsReportedAsAFractionOfTheMeasuredReadBandwidth(string threads)
+    {
+        var r = CliRunner.Run("bench", "-p", "0", "-n", "4", "-r", "1", "-t", threads);
+        Assert.AreEqual(0, r.ExitCode, r.Stderr);
+        var match = System.Text.RegularExpressions.Regex.Match(r.Stderr,
+            @"decode reads ~[0-9.]+ MiB of weights per token: ([0-9.]+) GB/s = ([0-9]+)% of the ([0-9.]+) GB/s that (\d) threads? stream");
+        Assert.IsTrue(match.Success, r.Stderr);
+        Assert.AreEqual(threads, match.Groups[4].Value);
+        double decode = double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        double read = double.Parse(match.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.IsTrue(read > 0, r.Stderr);
+        Assert.AreEqual(Math.Round(100 * decode / read), double.Parse(match.Groups[2].Value), 1.0, r.Stderr); // rounding of the printed figures
+    }
+
+    [TestMethod]
     public void CacheTypeF16HalvesTheCacheBytesAndMismatchedTypesAreRefused()
     {
         // stories260K, "Once" + 4 generated tokens = 5 positions × 5 layers × 4 KV heads, each (8 + 8) values and a

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using ManagedKv.Cli.Benchmarking;
 using ManagedKv.Cli.Infrastructure;
+using ManagedKv.Cpu;
+using ManagedKv.Cpu.Diagnostics;
 using ManagedKv.Model.Diagnostics;
 using ManagedKv.Model.Inference;
 using ManagedKv.Model.Loading;
@@ -123,7 +125,14 @@ public sealed class BenchCommand : ICommand
             stdout.WriteLine(Row($"tg{nGen}", rates));
             if (profiler is not null) profiles.Add(($"tg{nGen}", profiler.Snapshot(), wall));
             double bytesPerToken = source.WeightBytes;
-            stderr.WriteLine($"decode reads ~{bytesPerToken / (1 << 20):F1} MiB of weights per token: {rates.Average() * bytesPerToken / 1e9:F2} GB/s");
+            double decodeRate = rates.Average() * bytesPerToken;
+            string line = $"decode reads ~{bytesPerToken / (1 << 20):F1} MiB of weights per token: {decodeRate / 1e9:F2} GB/s";
+            if ((profiler?.Inner ?? backend) is CpuBackend cpu)
+            {
+                var read = ReadBandwidth.Measure(source.TensorNames.Select(source.GetTensor).ToList(), cpu.Threads);
+                line += $" = {100 * decodeRate / read.BytesPerSecond:F0}% of the {read.BytesPerSecond / 1e9:F1} GB/s that {cpu.Threads} thread{(cpu.Threads == 1 ? "" : "s")} stream from the same bytes (read just after)";
+            }
+            stderr.WriteLine(line);
         }
         if (profiles.Count > 0) WriteProfile(profiles, reps, stdout);
         WriteMemory(source, peakCacheBytes, stderr);
