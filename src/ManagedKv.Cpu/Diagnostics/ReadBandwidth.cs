@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using ManagedKv.Cpu.Kernels;
 using ManagedKv.Cpu.Threading;
 using ManagedKv.Gguf;
@@ -42,7 +41,7 @@ public static unsafe class ReadBandwidth
                 blocks.Add(((nint)(tensor.Data + at), Math.Min(BlockBytes, tensor.ByteSize - at)));
             bytes += tensor.ByteSize;
         }
-        var work = new StreamWork(blocks);
+        var work = new StreamWork(blocks.ToArray());
         using var pool = new WorkerPool(threads);
         pool.Run(work, blocks.Count); // maps the pages and warms the workers
         double best = double.PositiveInfinity;
@@ -60,8 +59,6 @@ public static unsafe class ReadBandwidth
     /// <summary>XOR-folds each block into its own slot (so no thread shares a written line with another's block).</summary>
     private sealed class StreamWork((nint Start, long Length)[] blocks) : IParallelWork
     {
-        public StreamWork(List<(nint Start, long Length)> blocks) : this(blocks.ToArray()) { }
-
         public ulong[] Sums { get; } = new ulong[blocks.Length];
 
         public void Execute(int item, int worker)
@@ -77,7 +74,7 @@ public static unsafe class ReadBandwidth
             Vector256<ulong> a = default, b = default, c = default, d = default;
             for (; p + 128 <= end; p += 128)
             {
-                if (Sse.IsSupported && p + StepPrefetch.Distance < end) Sse.PrefetchNonTemporal(p + StepPrefetch.Distance);
+                StepPrefetch.Ahead(p, end);
                 a ^= Vector256.Load((ulong*)p);
                 b ^= Vector256.Load((ulong*)(p + 32));
                 c ^= Vector256.Load((ulong*)(p + 64));

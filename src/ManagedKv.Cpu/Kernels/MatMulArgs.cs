@@ -19,4 +19,7 @@ internal unsafe struct MatMulArgs
     public float* Y;
     /// <summary>Floats per output row.</summary>
     public int YStride;
+
+    /// <summary>One past the last weight byte (where prefetching stops).</summary>
+    public readonly byte* WeightsEnd => Weights + (long)OutFeatures * RowBytes;
 }

@@ -53,7 +53,7 @@ internal abstract unsafe class MatMulKernel
         long tile = 4 * args.RowBytes;
         long ahead = tile >= 4096 ? tile : (4096 / tile + 1) * tile;
         byte* p = args.Weights + o * args.RowBytes + ahead;
-        StepPrefetch.Linear(p, tile, args.Weights + (long)args.OutFeatures * args.RowBytes);
+        StepPrefetch.Linear(p, tile, args.WeightsEnd);
     }
 
     /// <summary>Stores the first min(4, o1 − o) results of one token.</summary>

@@ -31,7 +31,7 @@ internal readonly unsafe struct StepPrefetch
         _blockBytes = blockBytes;
         _blocks = (int)(args.RowBytes / blockBytes);
         _stepsAhead = (Distance + 4 * blockBytes - 1) / (4 * blockBytes);
-        _end = args.Weights + (long)args.OutFeatures * args.RowBytes;
+        _end = args.WeightsEnd;
     }
 
     /// <summary>Steps between a step and the one it prefetches for: the fewest covering <see cref="Distance"/> bytes.</summary>
@@ -53,12 +53,7 @@ internal readonly unsafe struct StepPrefetch
     public void Issue(byte* tile, int step)
     {
         byte* first = Target(tile, step, 0);
-        for (int r = 0; r < 4; r++)
-        {
-            byte* p = first + r * _rowBytes;
-            byte* stop = p + _blockBytes < _end ? p + _blockBytes : _end;
-            for (byte* line = (byte*)((nint)p & ~(nint)63); line < stop; line += 64) Sse.PrefetchNonTemporal(line);
-        }
+        for (int r = 0; r < 4; r++) Linear(first + r * _rowBytes, _blockBytes, _end);
     }
 
     /// <summary>
@@ -70,10 +65,24 @@ internal readonly unsafe struct StepPrefetch
         for (int step = -_stepsAhead; step < 0; step++) Issue(tile, step);
     }
 
-    /// <summary>Prefetches [<paramref name="p"/>, <paramref name="p"/> + <paramref name="bytes"/>) up to <paramref name="end"/>.</summary>
+    /// <summary>
+    /// Prefetches the line <see cref="Distance"/> bytes after <paramref name="p"/> when that is below
+    /// <paramref name="end"/> (a null <paramref name="end"/>: never). For kernels that read one sequential stream.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Ahead(byte* p, byte* end)
+    {
+        if (Sse.IsSupported && p + Distance < end) Sse.PrefetchNonTemporal(p + Distance);
+    }
+
+    /// <summary>Prefetches the first <see cref="Distance"/> bytes of rows [<paramref name="o0"/>, …) of a matrix read as one sequential stream.</summary>
+    public static void StartRows(in MatMulArgs args, int o0) => Linear(args.Weights + (long)o0 * args.RowBytes, Distance, args.WeightsEnd);
+
+    /// <summary>Prefetches every line that [<paramref name="p"/>, <paramref name="p"/> + <paramref name="bytes"/>) touches below <paramref name="end"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Linear(byte* p, long bytes, byte* end)
     {
         byte* stop = p + bytes < end ? p + bytes : end;
-        for (; p < stop; p += 64) Sse.PrefetchNonTemporal(p);
+        for (byte* line = (byte*)((nint)p & ~(nint)63); line < stop; line += 64) Sse.PrefetchNonTemporal(line);
     }
 }

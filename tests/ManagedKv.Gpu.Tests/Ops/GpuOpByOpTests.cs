@@ -50,12 +50,7 @@ public sealed class GpuOpByOpTests
     /// where a quantiser that must round its product first (<see cref="Kernels.Bits.MulRounded"/>) is checked.
     /// </summary>
     [TestMethod]
-    [DataRow("tiny-llama-F16")]
-    [DataRow("tiny-llama-Q8_0")]
-    [DataRow("tiny-llama-Q4_1")]
-    [DataRow("tiny-llama-Q4_K_M")]
-    [DataRow("tiny-llama-Q6_K")]
-    [DataRow("tiny-qwen2-F32")]
+    [DynamicData(nameof(CudaModels))]
     public void CudaEveryOperationMatchesTheReference(string model)
     {
         if (!GpuDevice.CudaAvailable) Assert.Inconclusive("skipped: no CUDA device");
@@ -72,11 +67,7 @@ public sealed class GpuOpByOpTests
 
     /// <summary>The same on a CUDA device, whose groups are 16 × 16 threads (64 × 64 tiles); skipped without one.</summary>
     [TestMethod]
-    [DataRow("tiny-llama-F16")]
-    [DataRow("tiny-llama-Q8_0")]
-    [DataRow("tiny-llama-Q4_1")]
-    [DataRow("tiny-llama-Q4_K_M")]
-    [DataRow("tiny-llama-Q6_K")]
+    [DynamicData(nameof(CudaWeightTypeModels))]
     public void CudaTiledPrefillProductsMatchTheReference(string model)
     {
         if (!GpuDevice.CudaAvailable) Assert.Inconclusive("skipped: no CUDA device");
@@ -112,6 +103,14 @@ public sealed class GpuOpByOpTests
     public static IEnumerable<object[]> TinyLlamaModels =>
         from type in new[] { "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K_M", "Q4_K_M", "Q5_K_M", "Q6_K" }
         select new object[] { $"tiny-llama-{type}" };
+
+    /// <summary>The weight types checked on CUDA, where device time is scarce: one per decoder family (float, Q8_0, legacy 4-bit, the two K-quant layouts).</summary>
+    public static IEnumerable<object[]> CudaWeightTypeModels =>
+        from type in new[] { "F16", "Q8_0", "Q4_1", "Q4_K_M", "Q6_K" }
+        select new object[] { $"tiny-llama-{type}" };
+
+    /// <summary><see cref="CudaWeightTypeModels"/> plus qwen2 (biases, NeoX RoPE).</summary>
+    public static IEnumerable<object[]> CudaModels => CudaWeightTypeModels.Append(["tiny-qwen2-F32"]);
 
     /// <summary>Largest |gpu − reference| / (1 + max |reference|) of one call: 4× the worst measured (4.4e-7, Q4_1 matmul).</summary>
     private const double Tolerance = 2e-6;
